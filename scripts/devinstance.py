@@ -1,7 +1,7 @@
 """The development Home Assistant: its integrations, their requirements, and its launcher.
 
-    devinstance.py requirements        print the pip requirements of the instance's integrations
-    devinstance.py run CONFIG_DIR      write a configuration if missing, then run Home Assistant
+devinstance.py requirements        print the pip requirements of the instance's integrations
+devinstance.py run CONFIG_DIR      write a configuration if missing, then run Home Assistant
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ logger:
 
 
 def _components() -> Path:
-    import homeassistant.components as components  # noqa: PLC0415 - only inside the venv
+    from homeassistant import components  # noqa: PLC0415 - only inside the venv
 
     return Path(components.__path__[0])
 
@@ -97,11 +97,11 @@ def run(config_dir: Path) -> int:
 def main() -> int:
     """Dispatch the subcommand."""
     if sys.argv[1:2] == ["requirements"]:
-        print("\n".join(requirements()))  # noqa: T201 - read by scripts/setup
+        print("\n".join(requirements()))
         return 0
     if sys.argv[1:2] == ["run"] and len(sys.argv) == 3:
         return run(Path(sys.argv[2]).resolve())
-    print(__doc__, file=sys.stderr)  # noqa: T201
+    print(__doc__, file=sys.stderr)
     return 2
 
 

@@ -69,7 +69,7 @@ async def _run(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await device.start()
-    print(  # noqa: T201 - this is the program's output
+    print(
         f"Virtual doorbell {device.state.model.name} (serial {device.state.serial})\n"
         f"  HTTP  {device.url}  user {args.username!r}\n"
         f"  RTSP  {device.rtsp_url(credentials=False)}\n"

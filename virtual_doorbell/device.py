@@ -44,8 +44,8 @@ class VirtualDoorbell:
         host: str = "127.0.0.1",
         http_port: int = 0,
         rtsp_port: int = 0,
+        password: str,
         username: str = "admin",
-        password: str = "doorbell-password",
         model: str = "AD410",
         serial: str | None = None,
         video: VideoSettings | None = None,
@@ -164,7 +164,7 @@ class VirtualDoorbell:
         if kind == "drop_events":
             self.events.drop_all()
         elif kind == "stall":
-            faults.stall_events = True
+            self.events.stall(True)
         elif kind == "garbage":
             for chunk in GARBAGE:
                 self.events.send_raw(chunk)
@@ -182,7 +182,7 @@ class VirtualDoorbell:
 
     def clear_faults(self) -> None:
         """End every lasting fault (a reboot in progress finishes on its own)."""
-        self.state.faults.stall_events = False
+        self.events.stall(False)
         self.state.faults.stop_video = False
         self.auth.refuse_all = False
 

@@ -31,9 +31,7 @@ def format_part(body: str, *, spaced: bool) -> bytes:
     payload = body.encode()
     length = f"Content-Length: {len(payload)}" if spaced else f"Content-Length:{len(payload)}"
     return (
-        f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n{length}\r\n\r\n".encode()
-        + payload
-        + b"\r\n"
+        f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n{length}\r\n\r\n".encode() + payload + b"\r\n"
     )
 
 
@@ -56,6 +54,16 @@ class EventHub:
         """Start with no clients."""
         self._state = state
         self._clients: set[EventClient] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def stall(self, stalled: bool) -> None:
+        """Stop or resume every stream; a stalled device keeps sockets open, sending nothing."""
+        self._state.faults.stall_events = stalled
+        if stalled:
+            self._flowing.clear()
+        else:
+            self._flowing.set()
 
     @property
     def spaced(self) -> bool:
@@ -120,9 +128,7 @@ class EventHub:
                 chunk = self.heartbeat()
             if chunk is None:
                 return
-            while self._state.faults.stall_events:
-                # A stalled device keeps the socket open and sends nothing, not even heartbeats.
-                await asyncio.sleep(0.05)
+            await self._flowing.wait()
             if self._state.quirks.split_parts and len(chunk) > 1:
                 middle = len(chunk) // 2
                 await write(chunk[:middle])

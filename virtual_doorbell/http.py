@@ -14,7 +14,15 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEVICE_KEY = web.AppKey["VirtualDoorbell"]("device")
-FAULTS = ("drop_events", "stall", "garbage", "reboot", "refuse_auth", "stop_video", "jump_timestamps")
+FAULTS = (
+    "drop_events",
+    "stall",
+    "garbage",
+    "reboot",
+    "refuse_auth",
+    "stop_video",
+    "jump_timestamps",
+)
 
 
 def _text(lines: list[str], status: int = 200) -> web.Response:

@@ -1,0 +1,52 @@
+"""The doorbell's camera: live view through Home Assistant's stream, snapshots from the device."""
+
+from __future__ import annotations
+
+from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .devices.base import DoorbellError
+from .entity import LocalDoorbellEntity
+from .runtime import LocalDoorbellConfigEntry
+
+PARALLEL_UPDATES = 0
+
+CAMERA = CameraEntityDescription(key="camera", name=None)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: LocalDoorbellConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the doorbell's camera."""
+    async_add_entities([LocalDoorbellCamera(entry)])
+
+
+class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
+    """The doorbell's picture, named after the device."""
+
+    _attr_supported_features = CameraEntityFeature.STREAM
+
+    def __init__(self, entry: LocalDoorbellConfigEntry) -> None:
+        """Set up both parents."""
+        Camera.__init__(self)
+        LocalDoorbellEntity.__init__(self, entry, CAMERA)
+
+    async def stream_source(self) -> str:
+        """Return the main stream's RTSP address, read by Home Assistant's stream."""
+        return self.runtime.urls.main
+
+    async def async_camera_image(
+        self, width: int | None = None, height: int | None = None
+    ) -> bytes | None:
+        """Return a JPEG from the device."""
+        try:
+            return await self.runtime.device.snapshot()
+        except DoorbellError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="snapshot_failed"
+            ) from err

@@ -1,0 +1,134 @@
+"""Config flow: add a doorbell on the local network, reauthenticate, reconfigure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+import voluptuous as vol
+
+from .const import DEFAULT_PORT, DEFAULT_USERNAME, DOMAIN
+from .devices.base import CannotConnect, DeviceInfo, InvalidAuth
+from .devices.dahua import DahuaDoorbell
+from .privacy.egress import EgressRefused, UnresolvableHost, check_host
+
+_LOGGER = logging.getLogger(__name__)
+
+
+PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
+USER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST): str,
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): PORT,
+        vol.Required(CONF_USERNAME, default=DEFAULT_USERNAME): str,
+        vol.Required(CONF_PASSWORD): str,
+    }
+)
+
+
+class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a doorbell by address and credentials."""
+
+    VERSION = 1
+
+    async def _async_probe(self, data: Mapping[str, Any]) -> DeviceInfo | str:
+        """Check the address is local, then ask the device who it is; return it or an error key."""
+        host = str(data[CONF_HOST]).strip()
+        try:
+            # Refuse a public address before a single packet goes to it.
+            await check_host(host, int(data[CONF_PORT]))
+        except EgressRefused:
+            return "not_local"
+        except UnresolvableHost:
+            return "cannot_connect"
+        device = DahuaDoorbell(
+            async_get_clientsession(self.hass),
+            host,
+            int(data[CONF_PORT]),
+            data[CONF_USERNAME],
+            data[CONF_PASSWORD],
+        )
+        try:
+            return await device.probe()
+        except InvalidAuth:
+            return "invalid_auth"
+        except CannotConnect:
+            return "cannot_connect"
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the doorbell's address and credentials."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            info = await self._async_probe(user_input)
+            if isinstance(info, str):
+                errors["base"] = info
+            else:
+                await self.async_set_unique_id(info.serial)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"{info.manufacturer} {info.model}", data=user_input
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start reauthentication when the device refuses the stored credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for new credentials."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            info = await self._async_probe(data)
+            if isinstance(info, str):
+                errors["base"] = info
+            else:
+                await self.async_set_unique_id(info.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(entry, data=data)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_USERNAME, default=entry.data[CONF_USERNAME]): str,
+                vol.Required(CONF_PASSWORD): str,
+            }
+        )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"host": entry.data[CONF_HOST]},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the address of the same doorbell."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, **user_input}
+            info = await self._async_probe(data)
+            if isinstance(info, str):
+                errors["base"] = info
+            else:
+                await self.async_set_unique_id(info.serial)
+                self._abort_if_unique_id_mismatch(reason="wrong_device")
+                return self.async_update_reload_and_abort(entry, data=data)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_HOST, default=entry.data[CONF_HOST]): str,
+                vol.Required(CONF_PORT, default=entry.data[CONF_PORT]): PORT,
+            }
+        )
+        return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)

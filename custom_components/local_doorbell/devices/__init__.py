@@ -1,0 +1,1 @@
+"""Doorbell drivers: plain asyncio and aiohttp, no Home Assistant."""

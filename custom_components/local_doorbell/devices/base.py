@@ -1,0 +1,90 @@
+"""What every doorbell driver offers: device info, typed events, streams and the cloud switch."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class EventKind(StrEnum):
+    """What happened at the door, or to the connection."""
+
+    RING = "ring"
+    MOTION = "motion"
+    PERSON = "person"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DoorbellEvent:
+    """One event from the device; `active` is False when motion or a person ends."""
+
+    kind: EventKind
+    active: bool = True
+    code: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceInfo:
+    """Who the device says it is."""
+
+    manufacturer: str
+    model: str
+    serial: str
+    firmware: str
+    mac: str | None = None
+    has_person: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamUrls:
+    """RTSP addresses of the main and sub streams, with credentials."""
+
+    main: str
+    sub: str
+
+
+class DoorbellError(Exception):
+    """Base of every driver error."""
+
+
+class CannotConnect(DoorbellError):
+    """The device did not answer, or answered something we cannot use."""
+
+
+class InvalidAuth(DoorbellError):
+    """The device refused the credentials."""
+
+
+class DoorbellDevice(Protocol):
+    """The interface every driver implements."""
+
+    async def probe(self) -> DeviceInfo:
+        """Return the device's identity; raise CannotConnect or InvalidAuth."""
+        ...
+
+    def events(self) -> AsyncIterator[DoorbellEvent]:
+        """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection."""
+        ...
+
+    async def stream_urls(self) -> StreamUrls:
+        """Return the RTSP addresses, as the device reports its RTSP port."""
+        ...
+
+    async def snapshot(self) -> bytes:
+        """Return a JPEG of the current picture."""
+        ...
+
+    async def cloud_enabled(self) -> bool:
+        """Tell whether the device's own cloud (P2P) service is on."""
+        ...
+
+    async def disable_cloud(self) -> None:
+        """Turn the device's own cloud (P2P) service off."""
+        ...

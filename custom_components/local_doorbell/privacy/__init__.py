@@ -1,0 +1,1 @@
+"""Privacy guards: nothing leaves the house."""

@@ -1,0 +1,80 @@
+"""One doorbell's live state in Home Assistant: the event loop, availability and listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import logging
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+
+from .devices.base import (
+    DeviceInfo,
+    DoorbellDevice,
+    DoorbellEvent,
+    EventKind,
+    InvalidAuth,
+    StreamUrls,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type EventListener = Callable[[DoorbellEvent], None]
+
+
+@dataclass(slots=True, kw_only=True)
+class DoorbellRuntime:
+    """What the platforms of one config entry read and listen to."""
+
+    device: DoorbellDevice
+    info: DeviceInfo
+    urls: StreamUrls
+    configuration_url: str
+    cloud_enabled: bool | None
+    connected: bool = True
+    active: dict[EventKind, bool] = field(default_factory=dict)
+    _listeners: set[EventListener] = field(default_factory=set)
+
+    @callback
+    def async_add_listener(self, listener: EventListener) -> CALLBACK_TYPE:
+        """Call `listener` on every event; return the function that stops it."""
+        self._listeners.add(listener)
+        return lambda: self._listeners.discard(listener)
+
+    @callback
+    def _dispatch(self, event: DoorbellEvent) -> None:
+        if event.kind in (EventKind.MOTION, EventKind.PERSON):
+            self.active[event.kind] = event.active
+        for listener in list(self._listeners):
+            listener(event)
+
+    async def async_run(self, hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> None:
+        """Consume the device's events until unload; start reauthentication when refused."""
+        try:
+            async for event in self.device.events():
+                if event.kind is EventKind.ONLINE:
+                    self._set_connected(True)
+                elif event.kind is EventKind.OFFLINE:
+                    self._set_connected(False)
+                self._dispatch(event)
+        except InvalidAuth:
+            _LOGGER.warning("%s refused the stored credentials", self.info.model)
+            self._set_connected(False)
+            self._dispatch(DoorbellEvent(kind=EventKind.OFFLINE))
+            entry.async_start_reauth(hass)
+
+    def _set_connected(self, connected: bool) -> None:
+        """Log the first loss and the recovery, not every retry in between."""
+        if connected == self.connected:
+            return
+        self.connected = connected
+        if connected:
+            _LOGGER.info("%s (%s) is back online", self.info.model, self.info.serial)
+        else:
+            _LOGGER.warning("%s (%s) is unreachable", self.info.model, self.info.serial)
+            # Nothing is known about motion while the device cannot tell us.
+            self.active.clear()
+
+
+type LocalDoorbellConfigEntry = ConfigEntry[DoorbellRuntime]

@@ -1,0 +1,207 @@
+"""The multipart parser, fed the bytes real firmware sends, cut and garbled every way."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.local_doorbell.devices.multipart import (
+    DEFAULT_BOUNDARY,
+    MultipartParser,
+    boundary_from_content_type,
+)
+from virtual_doorbell.events import GARBAGE, STRAY_HTTP_LINE, format_part
+
+MOTION = 'Code=VideoMotion;action=Start;index=0;data={\n   "Id" : [ 0 ]\n}'
+PRESS = 'Code=CallNoAnswered;action=Start;index=0;data={\n   "CallID" : "abc"\n}'
+
+
+def part(body: str, *, length: str | None = None, boundary: str = "--myboundary") -> bytes:
+    """Return one part with the given Content-Length header value (None: no header)."""
+    header = "" if length is None else f"Content-Length:{length}\r\n"
+    return f"{boundary}\r\nContent-Type: text/plain\r\n{header}\r\n{body}\r\n".encode()
+
+
+def feed_all(parser: MultipartParser, chunks: list[bytes]) -> list[str]:
+    """Feed chunks one after another and collect every body."""
+    bodies: list[str] = []
+    for chunk in chunks:
+        bodies += parser.feed(chunk)
+    return bodies
+
+
+# A stream with every quirk: both Content-Length spellings, a stray status line, a part
+# without a length, multi-line JSON, and a final heartbeat that closes the length-less part.
+QUIRKY_STREAM = (
+    STRAY_HTTP_LINE
+    + format_part("Heartbeat", spaced=False)
+    + format_part(MOTION, spaced=True)
+    + STRAY_HTTP_LINE
+    + format_part(PRESS, spaced=False)
+    + part("Code=VideoMotion;action=Stop;index=0")
+    + format_part("Heartbeat", spaced=True)
+)
+QUIRKY_BODIES = [
+    "Heartbeat",
+    MOTION,
+    PRESS,
+    "Code=VideoMotion;action=Stop;index=0",
+    "Heartbeat",
+]
+
+
+@pytest.mark.parametrize("spaced", [False, True])
+def test_content_length_with_and_without_space(spaced: bool) -> None:
+    parser = MultipartParser()
+    assert parser.feed(format_part(MOTION, spaced=spaced)) == [MOTION]
+    assert parser.buffered <= 2
+
+
+def test_several_parts_in_one_read() -> None:
+    assert MultipartParser().feed(QUIRKY_STREAM) == QUIRKY_BODIES
+
+
+def test_byte_by_byte() -> None:
+    parser = MultipartParser()
+    assert feed_all(parser, [bytes([b]) for b in QUIRKY_STREAM]) == QUIRKY_BODIES
+
+
+def test_split_at_every_position() -> None:
+    for cut in range(len(QUIRKY_STREAM) + 1):
+        parser = MultipartParser()
+        chunks = [QUIRKY_STREAM[:cut], QUIRKY_STREAM[cut:]]
+        assert feed_all(parser, chunks) == QUIRKY_BODIES, cut
+
+
+def test_body_with_length_is_delivered_without_waiting_for_the_next_part() -> None:
+    parser = MultipartParser()
+    data = format_part(PRESS, spaced=False)
+    # Everything but the trailing CRLF: the length alone says the body is complete.
+    assert parser.feed(data[:-2]) == [PRESS]
+
+
+def test_body_without_length_waits_for_the_next_boundary() -> None:
+    parser = MultipartParser()
+    assert parser.feed(part("motionsensor:H")) == []
+    assert parser.feed(b"--myboundary\r\n") == ["motionsensor:H"]
+
+
+def test_stray_status_line_inside_headers() -> None:
+    data = b"--myboundary\r\nHTTP/1.1 200 OK\r\n\r\nContent-Length:9\r\n\r\nHeartbeat\r\n"
+    assert MultipartParser().feed(data) == ["Heartbeat"]
+
+
+def test_stray_status_line_after_a_body_without_length() -> None:
+    data = part("doorbell:H") + STRAY_HTTP_LINE + format_part("x", spaced=False)
+    assert MultipartParser().feed(data) == ["doorbell:H", "x"]
+
+
+def test_simulator_garbage_is_survived() -> None:
+    parser = MultipartParser()
+    bodies = feed_all(parser, [*GARBAGE, format_part(PRESS, spaced=False)])
+    # The garbage parts come out as bodies the event parser rejects; the press survives.
+    assert bodies == [
+        "Code=",
+        "Code=VideoMotion;action=Start;data={bad",
+        "Not an event at all",
+        PRESS,
+    ]
+    assert parser.buffered <= 2
+
+
+def test_bad_content_length_falls_back_to_the_boundary() -> None:
+    data = part("Code=VideoMotion", length="oops") + format_part("Heartbeat", spaced=False)
+    assert MultipartParser().feed(data) == ["Code=VideoMotion", "Heartbeat"]
+
+
+def test_content_length_running_into_the_next_part() -> None:
+    data = part("Code=Short", length="400") + format_part(PRESS, spaced=False)
+    assert MultipartParser().feed(data) == ["Code=Short", PRESS]
+
+
+def test_content_length_too_short_loses_only_that_part() -> None:
+    data = part("Heartbeat", length="5") + format_part(PRESS, spaced=True)
+    assert MultipartParser().feed(data) == ["Heart", PRESS]
+
+
+def test_content_length_larger_than_the_buffer_is_ignored() -> None:
+    parser = MultipartParser(max_buffer=1024)
+    data = part("Heartbeat", length="999999") + format_part(PRESS, spaced=False)
+    assert parser.feed(data) == ["Heartbeat", PRESS]
+
+
+def test_part_without_blank_line_is_abandoned() -> None:
+    data = b"--myboundary\r\nContent-Type: text/plain\r\n" + format_part(PRESS, spaced=False)
+    assert MultipartParser().feed(data) == [PRESS]
+
+
+def test_non_utf8_bytes_are_replaced() -> None:
+    data = part("Code=\xff").replace("\xff".encode(), b"\xff\xfe")
+    bodies = MultipartParser().feed(data + b"--myboundary\r\n")
+    assert bodies == ["Code=\ufffd\ufffd"]
+
+
+def test_empty_bodies_are_skipped() -> None:
+    data = part("", length="0") + part("   ") + format_part("x", spaced=False)
+    assert MultipartParser().feed(data) == ["x"]
+
+
+def test_garbage_without_boundary_keeps_the_buffer_small() -> None:
+    parser = MultipartParser()
+    for _ in range(100):
+        assert parser.feed(b"\x00\xffjunk" * 300) == []
+    assert parser.buffered < len(b"--myboundary")
+    assert parser.feed(format_part(PRESS, spaced=False)) == [PRESS]
+
+
+def test_oversized_body_is_dropped_and_the_parser_resyncs() -> None:
+    parser = MultipartParser(max_buffer=4096)
+    assert parser.feed(part("")[:-2]) == []
+    for _ in range(10):
+        assert parser.feed(b"x" * 1000) == []
+        assert parser.buffered <= 4096
+    assert parser.feed(b"\r\n" + format_part(PRESS, spaced=False)) == [PRESS]
+
+
+def test_oversized_header_line_is_dropped() -> None:
+    parser = MultipartParser(max_buffer=4096)
+    parser.feed(b"--myboundary\r\nX-Long: " + b"y" * 5000)
+    assert parser.buffered < 4096
+    assert parser.feed(b"\r\n\r\n" + format_part(PRESS, spaced=False)) == [PRESS]
+
+
+def test_boundary_line_never_ending_is_dropped() -> None:
+    parser = MultipartParser(max_buffer=4096)
+    parser.feed(b"--myboundary" + b"z" * 5000)
+    assert parser.buffered < 4096
+    assert parser.feed(b"\r\n" + format_part(PRESS, spaced=False)) == [PRESS]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "boundary"),
+    [
+        (None, DEFAULT_BOUNDARY),
+        ("multipart/x-mixed-replace", DEFAULT_BOUNDARY),
+        ("multipart/x-mixed-replace; boundary=myboundary", "myboundary"),
+        ('multipart/x-mixed-replace; Boundary="other"', "other"),
+        ("multipart/x-mixed-replace;boundary=--ioboundary", "--ioboundary"),
+        ("multipart/x-mixed-replace; charset=utf-8; boundary=", DEFAULT_BOUNDARY),
+    ],
+)
+def test_boundary_from_content_type(content_type: str | None, boundary: str) -> None:
+    assert boundary_from_content_type(content_type) == boundary
+
+
+def test_doorbird_boundary_with_leading_dashes() -> None:
+    parser = MultipartParser("--ioboundary")
+    stream = (
+        b"--ioboundary\r\nContent-Type: text/plain\r\n\r\ndoorbell:H\r\n\r\n"
+        b"--ioboundary\r\nContent-Type: text/plain\r\n\r\nmotionsensor:L\r\n\r\n"
+        b"--ioboundary\r\n"
+    )
+    assert feed_all(parser, [bytes([b]) for b in stream]) == ["doorbell:H", "motionsensor:L"]
+
+
+def test_other_boundaries_are_not_parts() -> None:
+    parser = MultipartParser("other")
+    assert parser.feed(format_part(PRESS, spaced=False)) == []
+    assert parser.feed(part(PRESS, length=str(len(PRESS)), boundary="--other")) == [PRESS]

@@ -1,0 +1,59 @@
+"""Fixtures for tests that run the integration inside Home Assistant."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.local_doorbell.const import DOMAIN
+from virtual_doorbell import VirtualDoorbell
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load our integration."""
+
+
+def entry_data(doorbell: VirtualDoorbell, password: str | None = None) -> dict[str, object]:
+    """Return config-entry data that points at a virtual doorbell."""
+    return {
+        CONF_HOST: doorbell.host,
+        CONF_PORT: doorbell.http_port,
+        CONF_USERNAME: doorbell.username,
+        CONF_PASSWORD: password or doorbell.password,
+    }
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
+    """Set up a config entry for the virtual doorbell and wait for its event stream."""
+    config_entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Amcrest {doorbell.state.model.name}",
+        unique_id=doorbell.state.serial,
+        data=entry_data(doorbell),
+    )
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await wait_for(lambda: doorbell.state.counters.event_clients == 1)
+    return config_entry
+
+
+async def wait_for(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until `predicate()` holds, failing the test after `within` seconds."""
+    async with asyncio.timeout(within):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+def entity_id(hass: HomeAssistant, platform: str, serial: str, key: str) -> str:
+    """Return the entity id of one of a doorbell's entities, by its unique id."""
+    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{serial}_{key}")
+    assert found is not None, f"no {platform} entity {key} for {serial}"
+    return found

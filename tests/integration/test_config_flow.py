@@ -1,0 +1,155 @@
+"""The config flow against the virtual doorbell: setup, every error, reauth and reconfigure."""
+
+from __future__ import annotations
+
+import socket
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.local_doorbell.const import DOMAIN
+from virtual_doorbell import VirtualDoorbell
+
+from ..conftest import PASSWORD, TEST_VIDEO
+from .conftest import entry_data
+
+
+async def _start_flow(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return str(result["flow_id"])
+
+
+@pytest.mark.parametrize("doorbell_model", ["AD110", "AD410", "VTO"])
+async def test_user_flow_creates_entry(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, doorbell_model: str
+) -> None:
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data(doorbell))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == doorbell.state.serial
+    assert result["data"] == entry_data(doorbell)
+    manufacturer = "Dahua" if doorbell_model == "VTO" else "Amcrest"
+    assert result["title"] == f"{manufacturer} {doorbell.state.model.device_type}"
+    await hass.async_block_till_done()
+
+
+async def test_user_flow_invalid_auth_then_recovers(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, entry_data(doorbell, password="wrong")
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data(doorbell))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+async def test_user_flow_cannot_connect(hass: HomeAssistant, socket_enabled: None) -> None:
+    # A port nothing listens on: bind one, then close it.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_HOST: "127.0.0.1", CONF_PORT: port, CONF_USERNAME: "admin", CONF_PASSWORD: "x"},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_user_flow_unresolvable_name(hass: HomeAssistant) -> None:
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_HOST: "no-such-doorbell.invalid", CONF_USERNAME: "admin", CONF_PASSWORD: "x"},
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+@pytest.mark.parametrize("host", ["93.184.216.34", "8.8.8.8", "2001:4860:4860::8888", "100.64.0.1"])
+async def test_user_flow_refuses_public_address_before_any_socket(
+    hass: HomeAssistant, host: str
+) -> None:
+    # No `socket_enabled` here: creating any socket would raise, so reaching the form's
+    # `not_local` error proves the address was refused before anything was sent.
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_HOST: host, CONF_USERNAME: "admin", CONF_PASSWORD: "x"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "not_local"}
+
+
+async def test_user_flow_already_configured(hass: HomeAssistant, doorbell: VirtualDoorbell) -> None:
+    MockConfigEntry(
+        domain=DOMAIN, unique_id=doorbell.state.serial, data=entry_data(doorbell)
+    ).add_to_hass(hass)
+    flow_id = await _start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, entry_data(doorbell))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth_flow(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "admin", CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    doorbell.auth.password = "new-password"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: "admin", CONF_PASSWORD: "new-password"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_PASSWORD] == "new-password"
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_flow(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "localhost", CONF_PORT: doorbell.http_port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_HOST] == "localhost"
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_to_another_doorbell_is_refused(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
+    await other.start()
+    try:
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: 1}
+        )
+        assert result["errors"] == {"base": "cannot_connect"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other.http_port}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "wrong_device"
+        assert entry.data[CONF_PORT] == doorbell.http_port
+    finally:
+        await other.stop()

@@ -1,0 +1,124 @@
+"""Setup, unload, and what happens when the doorbell goes away or refuses us."""
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.local_doorbell.const import DOMAIN
+from virtual_doorbell import VirtualDoorbell
+
+from .conftest import entity_id, entry_data, wait_for
+
+
+async def test_setup_creates_one_device_with_its_entities(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    assert entry.state is ConfigEntryState.LOADED
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, doorbell.state.serial)})
+    assert device is not None
+    assert device.manufacturer == "Amcrest"
+    assert device.model == "AD410"
+    assert device.sw_version == doorbell.state.firmware
+    assert (dr.CONNECTION_NETWORK_MAC, doorbell.state.mac.lower()) in device.connections
+    assert device.configuration_url == f"http://127.0.0.1:{doorbell.http_port}/"
+    serial = doorbell.state.serial
+    for platform, key in [
+        ("camera", "camera"),
+        ("event", "doorbell"),
+        ("binary_sensor", "motion"),
+        ("binary_sensor", "person"),
+        ("binary_sensor", "event_connection"),
+        ("binary_sensor", "vendor_cloud"),
+    ]:
+        assert hass.states.get(entity_id(hass, platform, serial, key)) is not None
+
+
+async def test_unload_closes_the_event_stream(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    await wait_for(lambda: doorbell.state.counters.event_clients == 0)
+
+
+async def test_setup_retries_when_the_doorbell_is_down(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    await doorbell.fault("reboot", 30)
+    entry = MockConfigEntry(
+        domain=DOMAIN, unique_id=doorbell.state.serial, data=entry_data(doorbell)
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.reason is not None
+    assert "Could not reach the doorbell" in entry.reason
+
+
+async def test_setup_with_refused_credentials_starts_reauth(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=doorbell.state.serial,
+        data=entry_data(doorbell, password="stale"),
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_setup_refuses_a_public_address(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="X",
+        data={CONF_HOST: "8.8.8.8", "port": 80, "username": "admin", "password": "x"},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason is not None
+    assert "not on your local network" in entry.reason
+
+
+async def test_reboot_makes_entities_unavailable_then_they_recover(
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    serial = doorbell.state.serial
+    event_entity = entity_id(hass, "event", serial, "doorbell")
+    connection = entity_id(hass, "binary_sensor", serial, "event_connection")
+    await doorbell.fault("reboot", 2)
+    await wait_for(lambda: hass.states.get(event_entity).state == STATE_UNAVAILABLE)
+    assert hass.states.get(connection).state == "off"
+    await wait_for(lambda: hass.states.get(event_entity).state != STATE_UNAVAILABLE, 20)
+    assert hass.states.get(connection).state == "on"
+    assert caplog.text.count("is unreachable") == 1
+    assert caplog.text.count("is back online") == 1
+    doorbell.press()
+    await wait_for(lambda: hass.states.get(event_entity).attributes.get("event_type") == "ring")
+
+
+async def test_refused_credentials_while_running_start_reauth(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    await doorbell.fault("refuse_auth")
+    await doorbell.fault("drop_events")
+    await wait_for(lambda: bool(hass.config_entries.flow.async_progress_by_handler(DOMAIN)), 20)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flows[0]["context"]["source"] == "reauth"
+    camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
+    assert hass.states.get(camera).state == STATE_UNAVAILABLE
