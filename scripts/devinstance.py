@@ -1,6 +1,7 @@
 """The development Home Assistant: its integrations, their requirements, and its launcher.
 
-devinstance.py requirements        print the pip requirements of the instance's integrations
+devinstance.py requirements KIND   print the pip requirements of the integrations that the
+                                   tests (KIND=tests) or the instance (KIND=develop) load
 devinstance.py run CONFIG_DIR      write a configuration if missing, then run Home Assistant
 """
 
@@ -25,6 +26,8 @@ INTEGRATIONS = (
     "stream",
     "system_log",
 )
+# What the tests load besides our integration and its manifest's dependencies.
+TEST_INTEGRATIONS = ("automation", "camera", "diagnostics", "media_source", "stream")
 CONFIGURATION = """\
 # Development instance of Local Doorbell (git-ignored; delete it to start afresh).
 homeassistant:
@@ -51,12 +54,15 @@ def _components() -> Path:
     return Path(components.__path__[0])
 
 
-def requirements() -> list[str]:
-    """Return the requirements of the instance's integrations and their dependencies."""
+def requirements(domains: tuple[str, ...], *, after: bool) -> list[str]:
+    """Return the requirements of these integrations, ours, and what they depend on.
+
+    With `after`, also of their `after_dependencies`, which a full instance loads too.
+    """
     root = Path(__file__).resolve().parent.parent
     ours = json.loads((root / "custom_components/local_doorbell/manifest.json").read_text())
     seen: set[str] = set()
-    todo = [*INTEGRATIONS, *ours.get("dependencies", [])]
+    todo = [*domains, *ours.get("dependencies", [])]
     found: list[str] = []
     while todo:
         domain = todo.pop()
@@ -66,7 +72,8 @@ def requirements() -> list[str]:
         manifest = json.loads((_components() / domain / "manifest.json").read_text())
         found.extend(manifest.get("requirements", []))
         todo.extend(manifest.get("dependencies", []))
-        todo.extend(manifest.get("after_dependencies", []))
+        if after:
+            todo.extend(manifest.get("after_dependencies", []))
     return sorted(set(found))
 
 
@@ -96,8 +103,10 @@ def run(config_dir: Path) -> int:
 
 def main() -> int:
     """Dispatch the subcommand."""
-    if sys.argv[1:2] == ["requirements"]:
-        print("\n".join(requirements()))
+    if sys.argv[1:2] == ["requirements"] and sys.argv[2:] in (["tests"], ["develop"]):
+        develop = sys.argv[2] == "develop"
+        domains = INTEGRATIONS if develop else TEST_INTEGRATIONS
+        print("\n".join(requirements(domains, after=develop)))
         return 0
     if sys.argv[1:2] == ["run"] and len(sys.argv) == 3:
         return run(Path(sys.argv[2]).resolve())

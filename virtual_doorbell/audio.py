@@ -58,9 +58,7 @@ class PcmuTrack(AudioTrack):
         frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
         frame.sample_rate = PCMU_RATE
         second = b"".join(bytes(packet) for packet in encoder.encode(frame))
-        self._packets = [
-            second[i : i + _PCMU_PACKET] for i in range(0, len(second), _PCMU_PACKET)
-        ]
+        self._packets = [second[i : i + _PCMU_PACKET] for i in range(0, len(second), _PCMU_PACKET)]
 
     def encode(self, index: int) -> list[tuple[int, bytes]]:
         """Return packet `index`, 160 samples."""

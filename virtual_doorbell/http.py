@@ -126,9 +126,10 @@ async def _event_manager(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}"}
     )
     response.force_close()
-    await response.prepare(request)
+    # Attach before answering: a client that has seen the 200 must not miss the next press.
     client = device.events.attach(codes)
     try:
+        await response.prepare(request)
         await device.events.stream(client, response.write, heartbeat)
     except ConnectionError:
         pass

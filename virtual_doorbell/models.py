@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import json
@@ -53,7 +54,7 @@ class ModelProfile:
         return _event("SmartMotionHuman", "Start" if start else "Stop", data)
 
 
-def _event(code: str, action: str, data: dict[str, object]) -> str:
+def _event(code: str, action: str, data: Mapping[str, object]) -> str:
     """Format an event the way Dahua firmware does: JSON data spread over several lines."""
     body = json.dumps(data, indent=3, separators=(",", " : "))
     return f"Code={code};action={action};index=0;data={body}"

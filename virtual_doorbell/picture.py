@@ -38,6 +38,14 @@ def read_frame_counter(frame: av.VideoFrame) -> int:
     return value
 
 
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Return Pillow's built-in scalable font at a pixel size."""
+    font = ImageFont.load_default(size=size)
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        raise RuntimeError("Pillow was built without FreeType; the clock needs scalable text")
+    return font
+
+
 def _rgb_to_yuv(rgb: NDArray[np.float32]) -> tuple[NDArray[np.uint8], ...]:
     """Convert an RGB picture to BT.601 limited-range Y, U and V planes (chroma halved)."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
@@ -47,7 +55,7 @@ def _rgb_to_yuv(rgb: NDArray[np.float32]) -> tuple[NDArray[np.uint8], ...]:
 
     def halve(plane: NDArray[np.float32]) -> NDArray[np.float32]:
         h, w = plane.shape
-        return plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        return np.asarray(plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)), np.float32)
 
     return tuple(np.clip(p, 0, 255).round().astype(np.uint8) for p in (y, halve(u), halve(v)))
 
@@ -75,10 +83,10 @@ class PictureMaker:
         """Render each character white on black at its own advance, sized to fit one line."""
         sample = "00:00:00.000 #000000"
         size = max(6, self.height // 10)
-        font = ImageFont.load_default(size=size)
+        font = _font(size)
         fit = (self.width - 2 * self._side) / font.getlength(sample)
         if fit < 1:
-            font = ImageFont.load_default(size=max(6, int(size * fit)))
+            font = _font(max(6, int(size * fit)))
         ascent, descent = font.getmetrics()
         glyphs = {}
         for char in _GLYPHS:

@@ -74,7 +74,7 @@ def pcmu_payloads(samples: bytes) -> Payloads:
 
 
 def rtp_packet(
-    payload_type: int, marker: bool, seq: int, timestamp: int, ssrc: int, payload: bytes
+    payload: bytes, *, payload_type: int, marker: bool, seq: int, timestamp: int, ssrc: int
 ) -> bytes:
     """Return an RTP packet: version 2, no padding, extension or CSRCs."""
     second = payload_type | (0x80 if marker else 0)

@@ -50,6 +50,7 @@ class VideoSource:
         width: int = 1920,
         height: int = 1080,
         fps: int = 15,
+        *,
         gop_seconds: float = 2.0,
         bitrate: int = 2_000_000,
         audio: AudioCodec = "none",
@@ -146,9 +147,8 @@ class VideoSource:
         frame = self._latest
         if frame is None:
             raise RuntimeError("the source has not started")
-        image: Image.Image = frame.to_image()
         buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=85)
+        Image.fromarray(frame.to_ndarray(format="rgb24")).save(buffer, "JPEG", quality=85)
         return buffer.getvalue()
 
     def _open_encoder(self) -> VideoCodecContext:
@@ -183,7 +183,9 @@ class VideoSource:
         frame.pts = number
         self._latest = frame
         return [
-            MediaPacket("video", bytes(packet), number * VIDEO_CLOCK // self.fps, packet.is_keyframe)
+            MediaPacket(
+                "video", bytes(packet), number * VIDEO_CLOCK // self.fps, packet.is_keyframe
+            )
             for packet in encoder.encode(frame)
         ]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.device_automation import DEVICE_TRIGGER_BASE_SCHEMA
+from homeassistant.components.device_automation import (
+    DEVICE_TRIGGER_BASE_SCHEMA,
+    InvalidDeviceAutomationConfig,
+)
 from homeassistant.const import CONF_DEVICE_ID, CONF_DOMAIN, CONF_PLATFORM, CONF_TYPE, STATE_ON
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -20,7 +23,7 @@ from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 import voluptuous as vol
 
-from .const import DOMAIN, EVENT_RING
+from .const import DOMAIN
 
 TRIGGER_PRESSED = "pressed"
 TRIGGER_MOTION = "motion"
@@ -57,11 +60,13 @@ async def async_attach_trigger(
     action: TriggerActionType,
     trigger_info: TriggerInfo,
 ) -> CALLBACK_TYPE:
-    """Run `action` on each press, or each time motion starts."""
+    """Run `action` on each press (every new state of the event entity) or motion start."""
     trigger_type: str = config[CONF_TYPE]
     entity_id = _entity_for(hass, config[CONF_DEVICE_ID], trigger_type)
     if entity_id is None:
-        return lambda: None
+        raise InvalidDeviceAutomationConfig(
+            f"Device {config[CONF_DEVICE_ID]} has no entity for the {trigger_type} trigger"
+        )
     trigger_data = trigger_info["trigger_data"]
     job = HassJob(action, f"{DOMAIN} {trigger_type} trigger {trigger_info}")
 
@@ -69,8 +74,6 @@ async def async_attach_trigger(
     def _changed(event: Event[EventStateChangedData]) -> None:
         old, new = event.data["old_state"], event.data["new_state"]
         if new is None or new.state in _UNKNOWN or (old is not None and old.state == new.state):
-            return
-        if trigger_type == TRIGGER_PRESSED and new.attributes.get("event_type") != EVENT_RING:
             return
         if trigger_type == TRIGGER_MOTION and new.state != STATE_ON:
             return

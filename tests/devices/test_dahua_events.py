@@ -39,7 +39,11 @@ def body(code: str, action: str, data: object = None, *, index: str = "0") -> st
 
 def test_split_fields_keeps_json_whole() -> None:
     fields = split_fields('Code=X;action=Start;data={"a" : "b;c", "d" : [ {"e" : ";"} ]}')
-    assert fields == {"code": "X", "action": "Start", "data": '{"a" : "b;c", "d" : [ {"e" : ";"} ]}'}
+    assert fields == {
+        "code": "X",
+        "action": "Start",
+        "data": '{"a" : "b;c", "d" : [ {"e" : ";"} ]}',
+    }
 
 
 def test_split_fields_with_escaped_quotes_and_stray_closers() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -50,6 +50,14 @@ async def wait_for(predicate: Callable[[], bool], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not predicate():
             await asyncio.sleep(0.01)
+
+
+def device_entry(hass: HomeAssistant, entry: MockConfigEntry) -> dr.DeviceEntry:
+    """Return the device registry entry of a config entry's doorbell."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    assert len(devices) == 1, f"expected one device, found {devices}"
+    assert devices[0].identifiers == {(DOMAIN, entry.unique_id)}
+    return devices[0]
 
 
 def entity_id(hass: HomeAssistant, platform: str, serial: str, key: str) -> str:

@@ -15,7 +15,7 @@ from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
-from .conftest import entry_data
+from .conftest import entry_data, wait_for
 
 
 async def _start_flow(hass: HomeAssistant) -> str:
@@ -68,7 +68,14 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, socket_enabled: Non
     assert result["errors"] == {"base": "cannot_connect"}
 
 
-async def test_user_flow_unresolvable_name(hass: HomeAssistant) -> None:
+async def test_user_flow_unresolvable_name(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The harness has no DNS; answer as a resolver does for a name that does not exist.
+    async def no_such_name(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
     flow_id = await _start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
@@ -123,15 +130,23 @@ async def test_reauth_flow(
 async def test_reconfigure_flow(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
 ) -> None:
-    result = await entry.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_HOST: "localhost", CONF_PORT: doorbell.http_port}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
-    assert entry.data[CONF_HOST] == "localhost"
-    await hass.async_block_till_done()
+    # The same doorbell (same serial) now answers on another port.
+    moved = VirtualDoorbell(password=PASSWORD, serial=doorbell.state.serial, video=TEST_VIDEO)
+    await moved.start()
+    try:
+        result = await entry.start_reconfigure_flow(hass)
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: moved.http_port}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reconfigure_successful"
+        assert entry.data[CONF_PORT] == moved.http_port
+        await hass.async_block_till_done()
+        await wait_for(lambda: moved.state.counters.event_clients == 1)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await moved.stop()
 
 
 async def test_reconfigure_to_another_doorbell_is_refused(

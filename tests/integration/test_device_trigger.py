@@ -7,6 +7,7 @@ from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_get_device_automations,
@@ -15,19 +16,13 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import wait_for
-
-
-def _device_id(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, doorbell.state.serial)})
-    assert device is not None
-    return device.id
+from .conftest import device_entry, wait_for
 
 
 async def test_triggers_are_listed(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
 ) -> None:
-    device_id = _device_id(hass, doorbell)
+    device_id = device_entry(hass, entry).id
     triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, device_id)
     ours = sorted(t["type"] for t in triggers if t["domain"] == DOMAIN)
     assert ours == ["motion", "pressed"]
@@ -39,7 +34,7 @@ async def test_triggers_fire_on_press_and_motion(
     entry: MockConfigEntry,
     service_calls: list[ServiceCall],
 ) -> None:
-    device_id = _device_id(hass, doorbell)
+    device_id = device_entry(hass, entry).id
     automations = [
         {
             "triggers": [
@@ -56,16 +51,25 @@ async def test_triggers_fire_on_press_and_motion(
     doorbell.motion(True)
     await wait_for(lambda: len(service_calls) == 2)
     assert service_calls[1].data == {"kind": "motion"}
+    # Motion ending fires nothing; motion starting again fires again.
     doorbell.motion(False)
-    doorbell.press()
+    doorbell.motion(True)
     await wait_for(lambda: len(service_calls) == 3)
-    assert service_calls[2].data == {"kind": "pressed"}
+    assert [call.data["kind"] for call in service_calls] == ["pressed", "motion", "motion"]
 
 
-async def test_trigger_for_a_device_without_the_entity_does_nothing(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+async def test_a_device_without_the_entity_offers_and_attaches_nothing(
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     other = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, "other")}
     )
     assert await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, other.id) == []
+    trigger = {"platform": "device", "domain": DOMAIN, "device_id": other.id, "type": "pressed"}
+    config = {"triggers": [trigger], "actions": [{"action": "test.automation"}]}
+    assert await async_setup_component(hass, automation.DOMAIN, {automation.DOMAIN: [config]})
+    await hass.async_block_till_done()
+    assert "has no entity for the pressed trigger" in caplog.text

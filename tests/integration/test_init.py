@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, STATE_UNAVAILABLE
@@ -14,15 +15,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import entity_id, entry_data, wait_for
+from .conftest import device_entry, entity_id, entry_data, wait_for
 
 
 async def test_setup_creates_one_device_with_its_entities(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
 ) -> None:
     assert entry.state is ConfigEntryState.LOADED
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, doorbell.state.serial)})
-    assert device is not None
+    device = device_entry(hass, entry)
     assert device.manufacturer == "Amcrest"
     assert device.model == "AD410"
     assert device.sw_version == doorbell.state.firmware
@@ -59,8 +59,7 @@ async def test_setup_retries_when_the_doorbell_is_down(
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
-    assert entry.reason is not None
-    assert "Could not reach the doorbell" in entry.reason
+    assert entry.error_reason_translation_key == "cannot_connect"
 
 
 async def test_setup_with_refused_credentials_starts_reauth(
@@ -87,8 +86,11 @@ async def test_setup_refuses_a_public_address(hass: HomeAssistant) -> None:
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert entry.reason is not None
-    assert "not on your local network" in entry.reason
+    assert entry.error_reason_translation_key == "not_local"
+    assert entry.error_reason_translation_placeholders == {
+        "host": "8.8.8.8",
+        "address": "8.8.8.8",
+    }
 
 
 async def test_reboot_makes_entities_unavailable_then_they_recover(
@@ -122,3 +124,21 @@ async def test_refused_credentials_while_running_start_reauth(
     assert flows[0]["context"]["source"] == "reauth"
     camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
     assert hass.states.get(camera).state == STATE_UNAVAILABLE
+
+
+async def test_setup_retries_when_the_name_does_not_resolve(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_such_name(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="X",
+        data={CONF_HOST: "doorbell.invalid", "port": 80, "username": "admin", "password": "x"},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == "cannot_connect"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from enum import StrEnum
 import logging
 import random
@@ -172,22 +172,23 @@ class DahuaDoorbell:
         if answer.strip() != b"OK":
             raise CannotConnect(f"{self._host} did not turn its cloud service off")
 
-    async def events(self) -> AsyncIterator[DoorbellEvent]:
+    async def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection."""
         delay = self._backoff_base
         online: bool | None = None
         while True:
             try:
+                # InvalidAuth goes through: the owner has to enter new credentials.
                 response = await self._attach()
-            except InvalidAuth:
-                raise
             except CannotConnect as err:
                 _LOGGER.debug("Cannot attach to the events of %s: %s", self._host, err)
             else:
                 healthy = False
                 try:
+                    # Coming back is worth an info line; the first connection is not.
+                    level = logging.INFO if online is False else logging.DEBUG
                     online = True
-                    _LOGGER.debug("Receiving events from %s", self._host)
+                    _LOGGER.log(level, "Receiving the events of %s", self._host)
                     yield DoorbellEvent(kind=EventKind.ONLINE)
                     parser = MultipartParser(
                         boundary_from_content_type(response.headers.get(hdrs.CONTENT_TYPE))

@@ -1,0 +1,567 @@
+"""The Dahua driver against the virtual doorbell, and against a few badly behaved servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+import contextlib
+import itertools
+import socket
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.local_doorbell.devices.base import (
+    CannotConnect,
+    DoorbellEvent,
+    EventKind,
+    InvalidAuth,
+)
+from custom_components.local_doorbell.devices.dahua import (
+    DahuaDoorbell,
+    Family,
+    family_for,
+    manufacturer_for,
+    parse_key_values,
+    url_host,
+)
+from tests.conftest import TEST_VIDEO
+from virtual_doorbell import VirtualDoorbell
+
+ALL_MODELS = ["AD110", "AD410", "DB61i", "VTO"]
+QUIRKS = [None, "coalesce_parts", "split_parts", "stray_http_line", "content_length_space"]
+WAIT = 5.0
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a client session closed after the test."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def driver(
+    session: aiohttp.ClientSession,
+    doorbell: VirtualDoorbell,
+    *,
+    password: str | None = None,
+    **options: Any,
+) -> DahuaDoorbell:
+    """Return a driver for the virtual doorbell, with test-speed timings."""
+    options = {"heartbeat": 1, "backoff_base": 0.05, **options}
+    return DahuaDoorbell(
+        session,
+        doorbell.host,
+        doorbell.http_port,
+        doorbell.username,
+        doorbell.password if password is None else password,
+        **options,
+    )
+
+
+def free_port() -> int:
+    """Return a loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def wait_for(condition: Callable[[], bool], limit: float = WAIT) -> None:
+    """Wait until a condition holds, failing after `limit` seconds."""
+    async with asyncio.timeout(limit):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+class Events:
+    """Reads a driver's event stream with a time limit on every wait."""
+
+    def __init__(self, stream: AsyncIterator[DoorbellEvent]) -> None:
+        self.stream = stream
+
+    async def next(self, limit: float = WAIT) -> DoorbellEvent:
+        """Return the next event, failing after `limit` seconds."""
+        async with asyncio.timeout(limit):
+            return await anext(self.stream)
+
+    async def until(self, kind: EventKind, limit: float = WAIT) -> list[DoorbellEvent]:
+        """Return every event up to and including the first of a kind."""
+        seen: list[DoorbellEvent] = []
+        async with asyncio.timeout(limit):
+            while not seen or seen[-1].kind is not kind:
+                seen.append(await anext(self.stream))
+        return seen
+
+
+@contextlib.asynccontextmanager
+async def events_of(device: DahuaDoorbell) -> AsyncIterator[Events]:
+    """Open a device's event stream, closed on exit."""
+    async with contextlib.aclosing(device.events()) as stream:
+        yield Events(stream)
+
+
+async def online(events: Events, doorbell: VirtualDoorbell, connections: int = 1) -> None:
+    """Wait for ONLINE and for the device to have attached the stream."""
+    assert (await events.next()).kind is EventKind.ONLINE
+    # The simulator sends its headers before it registers the client.
+    await wait_for(lambda: doorbell.state.counters.event_clients_total >= connections)
+
+
+async def one_ring(
+    events: Events, doorbell: VirtualDoorbell, *, alone: bool = False
+) -> DoorbellEvent:
+    """Press, and check that the press gives exactly one ring (and nothing else before it)."""
+    doorbell.press()
+    seen = await events.until(EventKind.RING)
+    if alone:
+        assert len(seen) == 1
+    ring = seen[-1]
+    # Motion after the press is a marker: every code of the press has arrived before it.
+    doorbell.motion(True)
+    assert [event.kind for event in await events.until(EventKind.MOTION)] == [EventKind.MOTION]
+    return ring
+
+
+# Identity, streams, snapshot and cloud switch.
+
+
+@pytest.mark.parametrize(
+    ("doorbell_model", "manufacturer", "has_person"),
+    [
+        ("AD110", "Amcrest", False),
+        ("AD410", "Amcrest", True),
+        ("DB61i", "Dahua", True),
+        ("VTO", "Dahua", False),
+    ],
+)
+async def test_probe(
+    session: aiohttp.ClientSession,
+    doorbell: VirtualDoorbell,
+    manufacturer: str,
+    has_person: bool,
+) -> None:
+    info = await driver(session, doorbell).probe()
+    assert info.manufacturer == manufacturer
+    assert info.model == doorbell.state.model.device_type
+    assert info.serial == doorbell.state.serial
+    assert info.firmware == doorbell.state.firmware
+    assert info.mac == doorbell.state.mac.lower()
+    assert info.has_person is has_person
+
+
+async def test_wrong_password(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    device = driver(session, doorbell, password="wrong")
+    with pytest.raises(InvalidAuth):
+        await device.probe()
+    with pytest.raises(InvalidAuth):
+        await anext(device.events())
+
+
+async def test_user_name_with_colon(session: aiohttp.ClientSession) -> None:
+    device = DahuaDoorbell(session, "127.0.0.1", 80, "ad:min", "secret")
+    with pytest.raises(InvalidAuth):
+        await device.snapshot()
+
+
+async def test_nothing_listening(socket_enabled: None, session: aiohttp.ClientSession) -> None:
+    device = DahuaDoorbell(session, "127.0.0.1", free_port(), "admin", "secret", backoff_base=0.05)
+    with pytest.raises(CannotConnect):
+        await device.probe()
+    async with events_of(device) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+        # Retries go on quietly: no second OFFLINE while the device stays away.
+        with pytest.raises(TimeoutError):
+            await events.next(limit=0.5)
+
+
+def test_heartbeat_range() -> None:
+    with pytest.raises(ValueError, match="heartbeat"):
+        DahuaDoorbell(None, "127.0.0.1", 80, "admin", "x", heartbeat=0)  # type: ignore[arg-type]
+
+
+async def test_stream_urls(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    device = driver(session, doorbell)
+    urls = await device.stream_urls()
+    assert urls.main == doorbell.rtsp_url(0)
+    assert urls.sub == doorbell.rtsp_url(1)
+    assert f":{doorbell.rtsp_port}/" in urls.main
+    # The port is cached: a device that is rebooting still gets its addresses.
+    await doorbell.fault("reboot", 1)
+    assert await device.stream_urls() == urls
+
+
+async def test_stream_urls_encode_credentials(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    doorbell = VirtualDoorbell(username="ad min", password="p@ss/w:rd?#%", video=TEST_VIDEO)
+    await doorbell.start()
+    try:
+        urls = await driver(session, doorbell).stream_urls()
+    finally:
+        await doorbell.stop()
+    credentials = "ad%20min:p%40ss%2Fw%3Ard%3F%23%25"
+    assert urls.main == (
+        f"rtsp://{credentials}@127.0.0.1:{doorbell.rtsp_port}/cam/realmonitor?channel=1&subtype=0"
+    )
+    assert urls.sub.endswith("subtype=1")
+
+
+async def test_snapshot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    image = await driver(session, doorbell).snapshot()
+    assert image.startswith(b"\xff\xd8")
+    assert image.endswith(b"\xff\xd9")
+
+
+async def test_cloud_switch(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    device = driver(session, doorbell)
+    assert await device.cloud_enabled() is True
+    await device.disable_cloud()
+    assert doorbell.state.cloud_enabled is False
+    assert await device.cloud_enabled() is False
+
+
+# The event stream.
+
+
+@pytest.mark.parametrize("quirk", QUIRKS)
+@pytest.mark.parametrize("doorbell_model", ALL_MODELS)
+async def test_press_is_one_ring(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, quirk: str | None
+) -> None:
+    if quirk == "content_length_space":
+        doorbell.state.quirks.content_length_space = not doorbell.state.model.spaced_content_length
+    elif quirk is not None:
+        setattr(doorbell.state.quirks, quirk, True)
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        ring = await one_ring(events, doorbell)
+    assert ring.active is True
+    assert ring.code in ("_DoTalkAction_", "CallNoAnswered", "BackKeyLight")
+
+
+@pytest.mark.parametrize("doorbell_model", ALL_MODELS)
+async def test_motion_and_person(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        doorbell.motion(True)
+        doorbell.motion(False)
+        motion = [await events.next(), await events.next()]
+        assert [(e.kind, e.active) for e in motion] == [
+            (EventKind.MOTION, True),
+            (EventKind.MOTION, False),
+        ]
+        if doorbell.state.model.has_person:
+            doorbell.person(True)
+            doorbell.person(False)
+            person = [await events.next(), await events.next()]
+            assert [(e.kind, e.active) for e in person] == [
+                (EventKind.PERSON, True),
+                (EventKind.PERSON, False),
+            ]
+        await one_ring(events, doorbell, alone=True)
+
+
+async def test_rings_are_debounced(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell, ring_debounce=60)) as events:
+        await online(events, doorbell)
+        await one_ring(events, doorbell)
+        doorbell.press()
+        doorbell.motion(False)
+        assert [e.kind for e in await events.until(EventKind.MOTION)] == [EventKind.MOTION]
+
+
+async def test_garbage_is_survived(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("garbage")
+        # The garbled parts give nothing, not even the broken VideoMotion: the ring is next.
+        await one_ring(events, doorbell, alone=True)
+
+
+async def test_dropped_stream_reconnects(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell, ring_debounce=0)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("drop_events")
+        assert (await events.next()).kind is EventKind.OFFLINE
+        await online(events, doorbell, connections=2)
+        await one_ring(events, doorbell)
+        await doorbell.fault("drop_events")
+        assert (await events.next()).kind is EventKind.OFFLINE
+        await online(events, doorbell, connections=3)
+        await one_ring(events, doorbell)
+
+
+async def test_stalled_stream_is_dropped(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell, stall_timeout=1.5)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("stall")
+        assert (await events.next()).kind is EventKind.OFFLINE
+        await online(events, doorbell, connections=2)
+        doorbell.clear_faults()
+        await one_ring(events, doorbell)
+
+
+async def test_reboot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("reboot", 1)
+        assert (await events.next()).kind is EventKind.OFFLINE
+        # Several attempts fail while the device boots; they report nothing more.
+        await online(events, doorbell, connections=2)
+        assert not doorbell.state.faults.rebooting
+        await one_ring(events, doorbell)
+
+
+async def test_attach_refused_then_accepted(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    doorbell.state.heartbeat_max = 0  # every attach is answered 400
+    async with events_of(driver(session, doorbell)) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+        doorbell.state.heartbeat_max = 60
+        await online(events, doorbell)
+        await one_ring(events, doorbell)
+
+
+async def test_refused_credentials_end_the_stream(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("refuse_auth")
+        await doorbell.fault("drop_events")
+        assert (await events.next()).kind is EventKind.OFFLINE
+        with pytest.raises(InvalidAuth):
+            await events.next()
+
+
+async def test_cancel_closes_the_stream(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    seen: list[DoorbellEvent] = []
+
+    async def consume() -> None:
+        async for event in driver(session, doorbell).events():
+            seen.append(event)
+
+    task = asyncio.create_task(consume())
+    await wait_for(lambda: doorbell.state.counters.event_clients == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [event.kind for event in seen] == [EventKind.ONLINE]
+    # The device notices the closed socket at its next heartbeat.
+    await wait_for(lambda: doorbell.state.counters.event_clients == 0)
+
+
+# Servers that answer oddly.
+
+Routes = dict[str, Callable[[], web.StreamResponse]]
+# The brackets go out unencoded, as the firmware documentation writes them.
+ATTACH = "eventManager.cgi?action=attach&codes=[All]&heartbeat=5"
+
+
+@pytest.fixture
+async def odd_server(socket_enabled: None) -> AsyncIterator[tuple[int, Routes]]:
+    """Run a server without authentication whose answers each test chooses by path."""
+    routes: Routes = {}
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        route = routes.get(request.raw_path.removeprefix("/cgi-bin/"))
+        if route is None:
+            return web.Response(status=400, text="Error\r\nBad Request!\r\n")
+        return route()
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", answer)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield runner.addresses[0][1], routes
+    await runner.cleanup()
+
+
+def odd_driver(session: aiohttp.ClientSession, port: int) -> DahuaDoorbell:
+    """Return a driver for the odd server."""
+    return DahuaDoorbell(session, "127.0.0.1", port, "admin", "secret", backoff_base=0.05)
+
+
+def text(body: str) -> Callable[[], web.StreamResponse]:
+    """Return a route answering plain text."""
+    return lambda: web.Response(text=body)
+
+
+async def test_probe_falls_back_to_system_info(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes]
+) -> None:
+    port, routes = odd_server
+    routes["magicBox.cgi?action=getDeviceType"] = text("\r\n\r\nsomething else\r\n")
+    routes["magicBox.cgi?action=getSystemInfo"] = text(
+        "deviceType=DHI-VTO2111D\r\nserialNumber=ABC123\r\n"
+    )
+    info = await odd_driver(session, port).probe()
+    assert (info.manufacturer, info.model, info.serial) == ("Dahua", "DHI-VTO2111D", "ABC123")
+    assert (info.firmware, info.mac, info.has_person) == ("", None, False)
+
+
+async def test_probe_without_identity(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes]
+) -> None:
+    port, routes = odd_server
+    routes["magicBox.cgi?action=getDeviceType"] = text("type=AD410")
+    with pytest.raises(CannotConnect, match="serial"):
+        await odd_driver(session, port).probe()
+
+
+async def test_probe_mac_of_another_interface(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes]
+) -> None:
+    port, routes = odd_server
+    routes["magicBox.cgi?action=getDeviceType"] = text("type=AD110\n")
+    routes["magicBox.cgi?action=getSerialNo"] = text("sn=XYZ\n")
+    routes["configManager.cgi?action=getConfig&name=Network"] = text(
+        "table.Network.eth0.PhysicalAddress=\r\ntable.Network.wlan0.PhysicalAddress=9C:8E:CD:AA\r\n"
+    )
+    info = await odd_driver(session, port).probe()
+    assert info.mac == "9c:8e:cd:aa"
+
+
+@pytest.mark.parametrize("answer", [None, "table.RTSP.Port=oops", "table.RTSP.Port=70000"])
+async def test_rtsp_port_defaults_to_554(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes], answer: str | None
+) -> None:
+    port, routes = odd_server
+    if answer is not None:
+        routes["configManager.cgi?action=getConfig&name=RTSP"] = text(answer)
+    urls = await odd_driver(session, port).stream_urls()
+    assert urls.main == "rtsp://admin:secret@127.0.0.1:554/cam/realmonitor?channel=1&subtype=0"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": b"<html>not a picture</html>"},
+        {"status": 500},
+        {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},
+        {"status": 404},
+    ],
+)
+async def test_snapshot_failures(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes], answer: dict[str, Any]
+) -> None:
+    port, routes = odd_server
+    routes["snapshot.cgi?channel=1"] = lambda: web.Response(**answer)
+    with pytest.raises(CannotConnect):
+        await odd_driver(session, port).snapshot()
+
+
+async def test_cloud_failures(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes]
+) -> None:
+    port, routes = odd_server
+    routes["configManager.cgi?action=getConfig&name=T2UServer"] = text("table.T2UServer.Enable=")
+    routes["configManager.cgi?action=setConfig&T2UServer.Enable=false"] = text("Error\r\n")
+    device = odd_driver(session, port)
+    with pytest.raises(CannotConnect, match="whether"):
+        await device.cloud_enabled()
+    with pytest.raises(CannotConnect, match="off"):
+        await device.disable_cloud()
+
+
+async def test_events_with_another_boundary(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes]
+) -> None:
+    port, routes = odd_server
+
+    def stream() -> web.StreamResponse:
+        # One press, then the server closes: the driver reports it and reconnects.
+        press = b"Code=Invite;action=Pulse;x=1"
+        body = b"--other\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(press), press)
+        return web.Response(
+            body=body, headers={"Content-Type": "multipart/x-mixed-replace; boundary=other"}
+        )
+
+    routes[ATTACH] = stream
+    async with events_of(odd_driver(session, port)) as events:
+        kinds = [(await events.next()).kind for _ in range(4)]
+    assert kinds == [EventKind.ONLINE, EventKind.RING, EventKind.OFFLINE, EventKind.ONLINE]
+
+
+async def test_back_off_doubles_and_resets_after_a_healthy_stream(
+    session: aiohttp.ClientSession, odd_server: tuple[int, Routes]
+) -> None:
+    port, routes = odd_server
+    base = 0.1
+    attempts: list[float] = []
+
+    def attach() -> web.StreamResponse:
+        attempts.append(asyncio.get_running_loop().time())
+        if len(attempts) != 4:
+            return web.Response(status=503)
+        # The fourth attempt gets a stream with one heartbeat, then the server hangs up.
+        return web.Response(
+            body=b"--myboundary\r\nContent-Length:9\r\n\r\nHeartbeat\r\n",
+            headers={"Content-Type": "multipart/x-mixed-replace; boundary=myboundary"},
+        )
+
+    routes[ATTACH] = attach
+    device = DahuaDoorbell(session, "127.0.0.1", port, "admin", "secret", backoff_base=base)
+    async with events_of(device) as events:
+        kinds = [(await events.next()).kind for _ in range(3)]
+        assert kinds == [EventKind.OFFLINE, EventKind.ONLINE, EventKind.OFFLINE]
+        # Nothing more to report while the attempts go on.
+        with pytest.raises(TimeoutError):
+            await events.next(limit=0.5)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    assert len(gaps) >= 5
+    for gap, factor in zip(gaps, [1, 2, 4, 1, 2], strict=False):
+        assert 0.8 * base * factor <= gap <= 1.2 * base * factor + 0.15, gaps
+
+
+# Pure helpers.
+
+
+@pytest.mark.parametrize(
+    ("model", "family", "manufacturer"),
+    [
+        ("AD110", Family.AD110, "Amcrest"),
+        ("AD410", Family.AD410, "Amcrest"),
+        ("ad410", Family.AD410, "Amcrest"),
+        ("AD210", Family.AD410, "Amcrest"),
+        ("ASH21", None, "Amcrest"),
+        ("DB61i", Family.AD410, "Dahua"),
+        ("DB2X", Family.AD410, "Dahua"),
+        ("VTO2202F-P-S2", Family.VTO, "Dahua"),
+        ("DH-VTO2202F-P-S2", Family.VTO, "Dahua"),
+        ("DHI-VTO2111D", Family.VTO, "Dahua"),
+        ("IPC-HDW2431", None, "Dahua"),
+    ],
+)
+def test_families(model: str, family: Family | None, manufacturer: str) -> None:
+    assert family_for(model) is family
+    assert manufacturer_for(model) == manufacturer
+
+
+def test_parse_key_values() -> None:
+    text = "\r\ntype=AD410\r\n\r\n  version = 1.0=beta \nError\n=nokey\n"
+    assert parse_key_values(text) == {"type": "AD410", "version": "1.0=beta"}
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [("192.168.1.20", "192.168.1.20"), ("fe80::1", "[fe80::1]"), ("[::1]", "[::1]")],
+)
+def test_url_host(host: str, expected: str) -> None:
+    assert url_host(host) == expected
