@@ -12,6 +12,7 @@ import uuid
 
 from aiohttp import web
 
+from .audio import AudioCodec
 from .digest import DigestAuthenticator
 from .events import GARBAGE, EventHub
 from .http import build_app
@@ -32,7 +33,7 @@ class VideoSettings:
     fps: int = 15
     gop_seconds: float = 2.0
     bitrate: int = 2_000_000
-    audio: str = "none"
+    audio: AudioCodec = "none"
 
 
 class VirtualDoorbell:
@@ -69,7 +70,7 @@ class VirtualDoorbell:
             fps=settings.fps,
             gop_seconds=settings.gop_seconds,
             bitrate=settings.bitrate,
-            audio=settings.audio,  # type: ignore[arg-type]
+            audio=settings.audio,
         )
         self._sub = VideoSource(
             width=_even(settings.width // 3),

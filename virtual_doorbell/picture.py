@@ -25,7 +25,10 @@ def _code_geometry(width: int) -> tuple[int, int, int]:
 
 
 def read_frame_counter(frame: av.VideoFrame) -> int:
-    """Decode the frame number from a decoded picture's row of black and white squares."""
+    """Decode the frame number (modulo 2**24) from a decoded picture's row of squares.
+
+    The squares are width / 32 wide, so the code survives compression from 256 pixels wide up.
+    """
     plane = frame.planes[0]  # luma of a planar YUV (or gray) picture
     luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
     side, left, top = _code_geometry(frame.width)
@@ -75,7 +78,7 @@ class PictureMaker:
         glyph_height = self._glyphs["0"].shape[0]
         self._text_top = self._code_top + self._side * 2
         self._text_left = self._side
-        self._text_box = (self._text_top, self._text_top + glyph_height, 0, width)
+        self._text_rows = (self._text_top, self._text_top + glyph_height)
         self._box = max(2, height // 6 // 2 * 2)
         self._background = self._render_scene()
 
@@ -108,7 +111,7 @@ class PictureMaker:
         knob = h * 13 // 20
         rgb[knob : knob + max(2, h // 60), door_left + w // 8 : door_left + w // 7] = (200, 180, 60)
         rgb[: self._code_top * 2 + self._side] = (128, 128, 128)
-        top, bottom, _, _ = self._text_box
+        top, bottom = self._text_rows
         rgb[top:bottom] = 0
         y, u, v = _rgb_to_yuv(rgb)
         return np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(h * 3 // 2, w)
@@ -127,7 +130,7 @@ class PictureMaker:
         clock = time.strftime("%H:%M:%S", time.localtime(wall_time))
         millis = int(wall_time * 1000) % 1000
         line = np.hstack([self._glyphs[c] for c in f"{clock}.{millis:03d} #{number:06d}"])
-        top, bottom, _, _ = self._text_box
+        top, bottom = self._text_rows
         visible = line[:, : self.width - self._text_left]
         luma[top:bottom, self._text_left : self._text_left + visible.shape[1]] = visible
         return planes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 import functools
 import socket
 
@@ -98,9 +99,10 @@ class RtspServer:
         assert task is not None  # a stream callback always runs in a task
         # A fixed kernel buffer, as on an embedded device: Linux would otherwise grow it to
         # megabytes, hiding a stalled client for many seconds before it skips ahead.
-        writer.get_extra_info("socket").setsockopt(
-            socket.SOL_SOCKET, socket.SO_SNDBUF, self.write_limit
-        )
+        with contextlib.suppress(OSError):  # the client may already be gone
+            writer.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, self.write_limit
+            )
         connection = Connection(self, reader, writer, task)
         self._connections.add(connection)
         try:

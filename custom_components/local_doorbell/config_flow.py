@@ -9,8 +9,8 @@ from typing import Any
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-import voluptuous as vol
 
+from .compat import vol
 from .const import DEFAULT_PORT, DEFAULT_USERNAME, DOMAIN
 from .devices.base import CannotConnect, DeviceInfo, InvalidAuth
 from .devices.dahua import DahuaDoorbell

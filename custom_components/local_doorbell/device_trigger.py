@@ -21,8 +21,8 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
-import voluptuous as vol
 
+from .compat import vol
 from .const import DOMAIN
 
 TRIGGER_PRESSED = "pressed"

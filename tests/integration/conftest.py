@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -64,4 +64,11 @@ def entity_id(hass: HomeAssistant, platform: str, serial: str, key: str) -> str:
     """Return the entity id of one of a doorbell's entities, by its unique id."""
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, f"{serial}_{key}")
     assert found is not None, f"no {platform} entity {key} for {serial}"
+    return found
+
+
+def current(hass: HomeAssistant, entity: str) -> State:
+    """Return an entity's state, which must exist."""
+    found = hass.states.get(entity)
+    assert found is not None, f"{entity} has no state"
     return found

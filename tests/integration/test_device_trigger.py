@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeassistant.components import automation
+from homeassistant.components.automation import DOMAIN as AUTOMATION_DOMAIN
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
@@ -44,7 +44,7 @@ async def test_triggers_fire_on_press_and_motion(
         }
         for kind in ("pressed", "motion")
     ]
-    assert await async_setup_component(hass, automation.DOMAIN, {automation.DOMAIN: automations})
+    assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: automations})
     doorbell.press()
     await wait_for(lambda: len(service_calls) == 1)
     assert service_calls[0].data == {"kind": "pressed"}
@@ -70,6 +70,6 @@ async def test_a_device_without_the_entity_offers_and_attaches_nothing(
     assert await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, other.id) == []
     trigger = {"platform": "device", "domain": DOMAIN, "device_id": other.id, "type": "pressed"}
     config = {"triggers": [trigger], "actions": [{"action": "test.automation"}]}
-    assert await async_setup_component(hass, automation.DOMAIN, {automation.DOMAIN: [config]})
+    assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: [config]})
     await hass.async_block_till_done()
     assert "has no entity for the pressed trigger" in caplog.text

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import entity_id, wait_for
+from .conftest import current, entity_id, wait_for
 
 QUIRKS = ["none", "coalesce_parts", "split_parts", "stray_http_line", "content_length_space"]
 
@@ -32,18 +32,18 @@ async def test_press_fires_ring(
     elif quirk != "none":
         setattr(doorbell.state.quirks, quirk, True)
     event_entity = entity_id(hass, "event", doorbell.state.serial, "doorbell")
-    state = hass.states.get(event_entity)
+    state = current(hass, event_entity)
     assert state.state == STATE_UNKNOWN
     assert state.attributes["device_class"] == "doorbell"
     assert state.attributes["event_types"] == ["ring"]
     doorbell.press()
-    await wait_for(lambda: hass.states.get(event_entity).state != STATE_UNKNOWN)
-    state = hass.states.get(event_entity)
+    await wait_for(lambda: current(hass, event_entity).state != STATE_UNKNOWN)
+    state = current(hass, event_entity)
     assert state.attributes["event_type"] == "ring"
     # One press is one ring, even where the firmware sends two codes for it.
     first = state.state
     await hass.async_block_till_done()
-    assert hass.states.get(event_entity).state == first
+    assert current(hass, event_entity).state == first
 
 
 async def test_motion_and_person(
@@ -51,15 +51,15 @@ async def test_motion_and_person(
 ) -> None:
     motion = entity_id(hass, "binary_sensor", doorbell.state.serial, "motion")
     person = entity_id(hass, "binary_sensor", doorbell.state.serial, "person")
-    assert hass.states.get(motion).state == STATE_OFF
+    assert current(hass, motion).state == STATE_OFF
     doorbell.motion(True)
-    await wait_for(lambda: hass.states.get(motion).state == STATE_ON)
+    await wait_for(lambda: current(hass, motion).state == STATE_ON)
     doorbell.person(True)
-    await wait_for(lambda: hass.states.get(person).state == STATE_ON)
+    await wait_for(lambda: current(hass, person).state == STATE_ON)
     doorbell.motion(False)
     doorbell.person(False)
-    await wait_for(lambda: hass.states.get(motion).state == STATE_OFF)
-    await wait_for(lambda: hass.states.get(person).state == STATE_OFF)
+    await wait_for(lambda: current(hass, motion).state == STATE_OFF)
+    await wait_for(lambda: current(hass, person).state == STATE_OFF)
 
 
 @pytest.mark.parametrize("doorbell_model", ["AD110"])
@@ -80,7 +80,7 @@ async def test_garbage_is_logged_and_survived(
     event_entity = entity_id(hass, "event", doorbell.state.serial, "doorbell")
     await doorbell.fault("garbage")
     doorbell.press()
-    await wait_for(lambda: hass.states.get(event_entity).attributes.get("event_type") == "ring")
+    await wait_for(lambda: current(hass, event_entity).attributes.get("event_type") == "ring")
     assert "custom_components.local_doorbell" in caplog.text
 
 
@@ -88,7 +88,7 @@ async def test_vendor_cloud_sensor(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
 ) -> None:
     cloud = entity_id(hass, "binary_sensor", doorbell.state.serial, "vendor_cloud")
-    state = hass.states.get(cloud)
+    state = current(hass, cloud)
     assert state.state == STATE_ON  # as shipped, the vendor's P2P service is on
     assert state.attributes["device_class"] == "problem"
 

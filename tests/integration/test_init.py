@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import device_entry, entity_id, entry_data, wait_for
+from .conftest import current, device_entry, entity_id, entry_data, wait_for
 
 
 async def test_setup_creates_one_device_with_its_entities(
@@ -104,14 +104,14 @@ async def test_reboot_makes_entities_unavailable_then_they_recover(
     event_entity = entity_id(hass, "event", serial, "doorbell")
     connection = entity_id(hass, "binary_sensor", serial, "event_connection")
     await doorbell.fault("reboot", 2)
-    await wait_for(lambda: hass.states.get(event_entity).state == STATE_UNAVAILABLE)
-    assert hass.states.get(connection).state == "off"
-    await wait_for(lambda: hass.states.get(event_entity).state != STATE_UNAVAILABLE, 20)
-    assert hass.states.get(connection).state == "on"
+    await wait_for(lambda: current(hass, event_entity).state == STATE_UNAVAILABLE)
+    assert current(hass, connection).state == "off"
+    await wait_for(lambda: current(hass, event_entity).state != STATE_UNAVAILABLE, 20)
+    assert current(hass, connection).state == "on"
     assert caplog.text.count("is unreachable") == 1
     assert caplog.text.count("is back online") == 1
     doorbell.press()
-    await wait_for(lambda: hass.states.get(event_entity).attributes.get("event_type") == "ring")
+    await wait_for(lambda: current(hass, event_entity).attributes.get("event_type") == "ring")
 
 
 async def test_refused_credentials_while_running_start_reauth(
@@ -123,7 +123,7 @@ async def test_refused_credentials_while_running_start_reauth(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flows[0]["context"]["source"] == "reauth"
     camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
-    assert hass.states.get(camera).state == STATE_UNAVAILABLE
+    assert current(hass, camera).state == STATE_UNAVAILABLE
 
 
 async def test_setup_retries_when_the_name_does_not_resolve(

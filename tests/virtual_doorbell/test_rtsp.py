@@ -131,7 +131,9 @@ class Reader(threading.Thread):
             for packet in container.demux():
                 if self.stopping.is_set():
                     return
-                for frame in packet.decode():
+                # PyAV 16's stubs type decode() too narrowly; widen it for the checks below.
+                decoded: list[object] = [*packet.decode()]
+                for frame in decoded:
                     if isinstance(frame, av.VideoFrame):
                         seen = Seen(read_frame_counter(frame), frame.pts, time.monotonic())
                         self.frames.append(seen)
