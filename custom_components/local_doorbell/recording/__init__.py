@@ -1,0 +1,1 @@
+"""Recording: ingest, clip writing, the clip library and retention; no Home Assistant imports."""

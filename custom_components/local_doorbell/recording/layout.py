@@ -1,0 +1,162 @@
+"""The clip library's files on disk: names, the metadata sidecar and the duration probe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+import json
+import logging
+import os
+from pathlib import Path
+import re
+import secrets
+from typing import Any
+
+import av
+
+_LOGGER = logging.getLogger(__name__)
+
+SIDECAR_VERSION = 1
+_DEVICE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLIP_ID = re.compile(r"(?P<time>\d{8}T\d{6}Z)-(?P<trigger>[a-z0-9]{1,16})-[0-9a-f]{4}")
+_ID_TIME = "%Y%m%dT%H%M%SZ"
+
+
+class LibraryError(Exception):
+    """The clip library cannot do what was asked."""
+
+
+class InvalidName(LibraryError, ValueError):
+    """A device name that cannot be a folder under the storage root."""
+
+
+def utc(moment: datetime) -> datetime:
+    """Return an aware datetime in UTC; naive datetimes are a programming error."""
+    if moment.utcoffset() is None:
+        raise ValueError(f"{moment!r} has no time zone")
+    return moment.astimezone(UTC)
+
+
+def check_device(device: str) -> str:
+    """Return the device name if it is safe as a folder name (the serial), else raise."""
+    if not is_device(device):
+        raise InvalidName(f"{device!r} is not a valid device folder name")
+    return device
+
+
+def is_device(name: str) -> bool:
+    """Tell whether a folder name could be a device's."""
+    # "." and ".." match the character class but would point at the root or above it.
+    return bool(_DEVICE.fullmatch(name)) and name not in {".", ".."}
+
+
+def parse_day(name: str) -> date | None:
+    """Return the date a day folder (YYYY-MM-DD) stands for, or None."""
+    if not _DAY.fullmatch(name):
+        return None
+    try:
+        return date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def new_clip_id(start: datetime, trigger: str) -> str:
+    """Make a short, URL-safe, sortable clip id: start time, trigger, four random hex digits."""
+    slug = re.sub(r"[^a-z0-9]", "", trigger.lower())[:16] or "clip"
+    return f"{utc(start):{_ID_TIME}}-{slug}-{secrets.token_hex(2)}"
+
+
+def is_clip_id(name: str) -> bool:
+    """Tell whether a file stem is a clip id this library made."""
+    return _CLIP_ID.fullmatch(name) is not None
+
+
+def clip_id_parts(clip_id: str) -> tuple[datetime, str]:
+    """Return the start time (to the second) and trigger slug a clip id was made from."""
+    match = _CLIP_ID.fullmatch(clip_id)
+    if match is None:
+        raise ValueError(f"{clip_id!r} is not a clip id")
+    start = datetime.strptime(match["time"], _ID_TIME).replace(tzinfo=UTC)
+    return start, match["trigger"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sidecar:
+    """The metadata kept next to each clip, enough to rebuild its index row."""
+
+    id: str
+    device: str
+    trigger: str
+    start: datetime
+    end: datetime
+    duration: float
+    size: int
+    protected: bool
+
+
+def write_sidecar(path: Path, sidecar: Sidecar) -> None:
+    """Write a sidecar atomically, so a crash leaves the old one or the new one, never half."""
+    data = {
+        "version": SIDECAR_VERSION,
+        "id": sidecar.id,
+        "device": sidecar.device,
+        "trigger": sidecar.trigger,
+        "start": sidecar.start.isoformat(),
+        "end": sidecar.end.isoformat(),
+        "duration": sidecar.duration,
+        "size": sidecar.size,
+        "protected": sidecar.protected,
+    }
+    tmp = path.with_name(f"{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as file:
+        json.dump(data, file)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+
+
+def read_sidecar(path: Path, clip_id: str, device: str) -> Sidecar | None:
+    """Read the sidecar of clip `clip_id` in `device`'s folder; None if missing or not trusted."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        sidecar = Sidecar(
+            id=str(data["id"]),
+            device=str(data["device"]),
+            trigger=str(data["trigger"]),
+            start=utc(datetime.fromisoformat(data["start"])),
+            end=utc(datetime.fromisoformat(data["end"])),
+            duration=float(data["duration"]),
+            size=int(data["size"]),
+            protected=data["protected"] is True,
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        _LOGGER.warning("Ignoring unreadable clip sidecar %s: %s", path, err)
+        return None
+    # Paths always come from where the file lies; a sidecar naming another clip is not trusted.
+    if sidecar.id != clip_id or sidecar.device != device:
+        _LOGGER.warning("Ignoring clip sidecar %s: it describes another clip", path)
+        return None
+    return sidecar
+
+
+def probe_duration(path: Path) -> float | None:
+    """Return a clip's duration in seconds by demuxing to its last packet; None if unreadable."""
+    # Fragmented MP4 has an empty moov, so only the packets tell the length; a file cut short
+    # by a crash still yields every packet before the cut.
+    first: float | None = None
+    last = 0.0
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux():
+                if packet.pts is None:
+                    continue
+                start = float(packet.pts * packet.time_base)
+                end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                first = start if first is None else min(first, start)
+                last = max(last, end)
+    except (av.FFmpegError, OSError) as err:
+        _LOGGER.debug("Reading %s stopped: %s", path, err)
+    return None if first is None else max(last - first, 0.0)

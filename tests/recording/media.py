@@ -1,0 +1,40 @@
+"""Small real media files for the recording tests."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+FPS = 10
+
+
+def write_fragmented_mp4(path: Path, frames: int = 20, fps: int = FPS) -> Path:
+    """Encode `frames` 64x64 H.264 pictures into a fragmented MP4, as the clip writer does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+    with av.open(str(path), "w", format="mp4", options=options) as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width = 64
+        stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = Fraction(1, fps)
+        # A keyframe every second gives several fragments, so truncation cuts one mid-way.
+        stream.codec_context.gop_size = fps
+        stream.codec_context.options = {"preset": "ultrafast", "x264-params": "scenecut=0"}
+        for number in range(frames):
+            picture = np.full((96, 64), number * 8 % 256, dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
+            frame.pts = number
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def truncate(path: Path, keep: float = 0.6) -> Path:
+    """Cut a file to a fraction of its size, as a crash during writing would."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
