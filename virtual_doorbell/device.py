@@ -138,6 +138,10 @@ class VirtualDoorbell:
         await loop.run_in_executor(None, self._main.stop)
         await loop.run_in_executor(None, self._sub.stop)
 
+    def current_frame(self) -> int:
+        """Return the frame counter the main stream's picture shows now."""
+        return self._main.current_frame()
+
     async def snapshot_jpeg(self) -> bytes:
         """Return a JPEG of the current picture."""
         return await asyncio.get_running_loop().run_in_executor(None, self._main.snapshot_jpeg)

@@ -101,6 +101,10 @@ class VideoSource:
         """Return the seconds since pts 0, on the clock that paces the packets."""
         return time.monotonic() - self._epoch
 
+    def current_frame(self) -> int:
+        """Return the number of the picture due now: the counter drawn on it."""
+        return int(self.stream_time() * self.fps)
+
     def subscribe(self, callback: PacketCallback) -> None:
         """Send every future packet to `callback` (on the source's thread)."""
         with self._lock:

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
+from .clips import ClipManager, async_acquire_library, async_release_library
 from .const import DOMAIN
 from .devices.base import CannotConnect, InvalidAuth
-from .devices.dahua import DahuaDoorbell
+from .devices.dahua import DahuaDoorbell, url_host
+from .http import async_register_views
 from .privacy.egress import EgressRefused, UnresolvableHost, check_host
+from .recording.storage import StorageError, validate_root
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
+from .services import async_setup_services
+from .settings import recording_settings
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.CAMERA, Platform.EVENT]
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.CAMERA,
+    Platform.EVENT,
+    Platform.IMAGE,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 __all__ = ["LocalDoorbellConfigEntry"]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the clip actions and the authenticated clip views."""
+    async_setup_services(hass)
+    async_register_views(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
@@ -59,14 +85,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
             translation_key="cannot_connect",
             translation_placeholders={"host": host},
         ) from err
+    settings = recording_settings(hass, entry.options)
+    try:
+        await hass.async_add_executor_job(
+            partial(validate_root, settings.root, config_dir=Path(hass.config.config_dir))
+        )
+    except StorageError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="storage_unusable",
+            translation_placeholders={"root": str(settings.root)},
+        ) from err
+    library = await async_acquire_library(hass, settings.root)
+    clips = ClipManager(
+        hass, serial=info.serial, stream_url=urls.main, settings=settings, library=library
+    )
     runtime = DoorbellRuntime(
         device=device,
         info=info,
         urls=urls,
-        configuration_url=f"http://{host}:{port}/",
+        configuration_url=f"http://{url_host(host)}:{port}/",
         cloud_enabled=cloud_enabled,
+        clips=clips,
     )
     entry.runtime_data = runtime
+    runtime.async_add_listener(clips.handle_event)
+    await clips.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_create_background_task(
         hass, runtime.async_run(hass, entry), f"{DOMAIN} events {info.serial}"
@@ -75,5 +119,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
-    """Unload the entities; the event task ends with the entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the entities and stop recording; the event task ends with the entry."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    clips = entry.runtime_data.clips
+    await clips.async_stop()
+    await async_release_library(hass, clips.settings.root)
+    return True

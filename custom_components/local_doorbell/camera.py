@@ -43,7 +43,10 @@ class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None
     ) -> bytes | None:
-        """Return a JPEG from the device."""
+        """Return the newest keyframe the recorder holds, else a snapshot from the device."""
+        cached = await self.hass.async_add_executor_job(self.runtime.clips.latest_jpeg)
+        if cached is not None:
+            return cached
         try:
             return await self.runtime.device.snapshot()
         except DoorbellError as err:

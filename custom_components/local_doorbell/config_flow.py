@@ -4,17 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import logging
+from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+)
 
 from .compat import vol
-from .const import DEFAULT_PORT, DEFAULT_USERNAME, DOMAIN
+from .const import (
+    CONF_MAX_CLIP_LENGTH,
+    CONF_MAX_STORAGE_GB,
+    CONF_MIN_FREE_GB,
+    CONF_POST_ROLL,
+    CONF_PRE_ROLL,
+    CONF_RECORD_TRIGGERS,
+    CONF_RETENTION_HOURS,
+    CONF_STORAGE_ROOT,
+    DEFAULT_PORT,
+    DEFAULT_USERNAME,
+    DOMAIN,
+    RECORD_TRIGGERS,
+)
 from .devices.base import CannotConnect, DeviceInfo, InvalidAuth
 from .devices.dahua import DahuaDoorbell
 from .privacy.egress import EgressRefused, UnresolvableHost, check_host
+from .recording.storage import StorageError, validate_root
+from .settings import recording_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,10 +60,50 @@ USER_SCHEMA = vol.Schema(
 )
 
 
+def _seconds(low: float, high: float) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low, max=high, step=1, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+def _amount(low: float, high: float, step: float, unit: str) -> NumberSelector:
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=low, max=high, step=step, unit_of_measurement=unit, mode=NumberSelectorMode.BOX
+        )
+    )
+
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_STORAGE_ROOT): TextSelector(),
+        vol.Required(CONF_RECORD_TRIGGERS): SelectSelector(
+            SelectSelectorConfig(
+                options=list(RECORD_TRIGGERS), multiple=True, translation_key="record_trigger"
+            )
+        ),
+        vol.Required(CONF_PRE_ROLL): _seconds(0, 30),
+        vol.Required(CONF_POST_ROLL): _seconds(1, 120),
+        vol.Required(CONF_MAX_CLIP_LENGTH): _seconds(10, 600),
+        vol.Required(CONF_RETENTION_HOURS): _amount(1, 8760, 1, "h"),
+        vol.Required(CONF_MAX_STORAGE_GB): _amount(0, 100000, 0.5, "GiB"),
+        vol.Required(CONF_MIN_FREE_GB): _amount(0.1, 1000, 0.1, "GiB"),
+    }
+)
+
+
 class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a doorbell by address and credentials."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> LocalDoorbellOptionsFlow:
+        """Return the flow that sets recording and retention."""
+        return LocalDoorbellOptionsFlow()
 
     async def _async_probe(self, data: Mapping[str, Any]) -> DeviceInfo | str:
         """Check the address is local, then ask the device who it is; return it or an error key."""
@@ -132,3 +202,36 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+
+class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
+    """Recording and retention: what to record, where, and for how long."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options; check the storage folder before saving."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_POST_ROLL] > user_input[CONF_MAX_CLIP_LENGTH]:
+                errors[CONF_POST_ROLL] = "post_roll_too_long"
+            else:
+                try:
+                    root = await self.hass.async_add_executor_job(
+                        _validate, Path(user_input[CONF_STORAGE_ROOT]), self.hass.config.config_dir
+                    )
+                except StorageError as err:
+                    errors[CONF_STORAGE_ROOT] = err.key
+                else:
+                    return self.async_create_entry(
+                        data={**user_input, CONF_STORAGE_ROOT: str(root)}
+                    )
+        current = recording_settings(self.hass, self.config_entry.options).as_options()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),
+            errors=errors,
+        )
+
+
+def _validate(root: Path, config_dir: str) -> Path:
+    """Check a storage root (file-system work: run in the executor)."""
+    return validate_root(root, config_dir=Path(config_dir))

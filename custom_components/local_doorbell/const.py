@@ -8,3 +8,26 @@ DOMAIN: Final = "local_doorbell"
 DEFAULT_PORT: Final = 80
 DEFAULT_USERNAME: Final = "admin"
 EVENT_RING: Final = "ring"
+
+# Options (recording and retention); defaults and reasons in DESIGN.md.
+CONF_STORAGE_ROOT: Final = "storage_root"
+CONF_RECORD_TRIGGERS: Final = "record_triggers"
+CONF_PRE_ROLL: Final = "pre_roll"
+CONF_POST_ROLL: Final = "post_roll"
+CONF_MAX_CLIP_LENGTH: Final = "max_clip_length"
+CONF_RETENTION_HOURS: Final = "retention_hours"
+CONF_MAX_STORAGE_GB: Final = "max_storage_gb"
+CONF_MIN_FREE_GB: Final = "min_free_gb"
+
+TRIGGER_RING: Final = "ring"
+TRIGGER_MOTION: Final = "motion"
+TRIGGER_PERSON: Final = "person"
+RECORD_TRIGGERS: Final = (TRIGGER_RING, TRIGGER_MOTION, TRIGGER_PERSON)
+
+DEFAULT_RECORD_TRIGGERS: Final = [TRIGGER_RING]
+DEFAULT_PRE_ROLL: Final = 5
+DEFAULT_POST_ROLL: Final = 10
+DEFAULT_MAX_CLIP_LENGTH: Final = 120
+DEFAULT_RETENTION_HOURS: Final = 72  # the European data-protection authorities' guideline
+DEFAULT_MAX_STORAGE_GB: Final = 0  # no cap
+DEFAULT_MIN_FREE_GB: Final = 1.0  # never fill the disk Home Assistant runs on

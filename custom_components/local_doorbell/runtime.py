@@ -9,6 +9,7 @@ import logging
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
+from .clips import ClipManager
 from .devices.base import (
     DeviceInfo,
     DoorbellDevice,
@@ -32,6 +33,7 @@ class DoorbellRuntime:
     urls: StreamUrls
     configuration_url: str
     cloud_enabled: bool | None
+    clips: ClipManager
     connected: bool = True
     active: dict[EventKind, bool] = field(default_factory=dict)
     _listeners: set[EventListener] = field(default_factory=set)

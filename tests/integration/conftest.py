@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, State
@@ -11,13 +12,30 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.local_doorbell.const import DOMAIN
+from custom_components.local_doorbell.const import (
+    CONF_MAX_CLIP_LENGTH,
+    CONF_POST_ROLL,
+    CONF_PRE_ROLL,
+    DOMAIN,
+)
 from virtual_doorbell import VirtualDoorbell
+
+# Short clips keep the recording tests quick; the defaults are tested in the options flow.
+FAST_RECORDING = {CONF_PRE_ROLL: 1, CONF_POST_ROLL: 1, CONF_MAX_CLIP_LENGTH: 30}
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load our integration."""
+
+
+@pytest.fixture(autouse=True)
+def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give Home Assistant a media folder of its own, where the default storage root goes."""
+    media = tmp_path / "media"
+    media.mkdir()
+    hass.config.media_dirs = {"local": str(media)}
+    return media
 
 
 def entry_data(doorbell: VirtualDoorbell, password: str | None = None) -> dict[str, object]:
@@ -38,6 +56,7 @@ async def entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEnt
         title=f"Amcrest {doorbell.state.model.name}",
         unique_id=doorbell.state.serial,
         data=entry_data(doorbell),
+        options=FAST_RECORDING,
     )
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)

@@ -43,7 +43,7 @@ async def test_hls_live_view_decodes(
         segment = await client.get(url.replace("master_playlist.m3u8", segment_name))
         assert segment.status == 200
         media = io.BytesIO(await init.read() + await segment.read())
-        with av.open(media) as container:
+        with av.open(media, mode="r") as container:
             frames = list(container.decode(video=0))
         assert frames
         assert (frames[0].width, frames[0].height) == (TEST_VIDEO.width, TEST_VIDEO.height)

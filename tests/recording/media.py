@@ -1,14 +1,20 @@
-"""Small real media files for the recording tests."""
+"""Real media and recorded clips for the recording tests."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
+from custom_components.local_doorbell.recording.library import Clip, Library
+
 FPS = 10
+T0 = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
+JPEG = b"\xff\xd8\xff\xe0 not really a picture \xff\xd9"
 
 
 def write_fragmented_mp4(path: Path, frames: int = 20, fps: int = FPS) -> Path:
@@ -38,3 +44,43 @@ def truncate(path: Path, keep: float = 0.6) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class FakeResult:
+    """What the clip writer hands over: the shape of recording.clip.ClipResult."""
+
+    mp4: Path
+    thumbnail: Path | None
+    trigger: str
+    start: datetime
+    end: datetime
+    duration: float
+    size: int
+
+
+def record_clip(
+    library: Library,
+    device: str = "AB12",
+    trigger: str = "ring",
+    start: datetime = T0,
+    *,
+    frames: int = 20,
+    thumbnail: bool = True,
+) -> Clip:
+    """Record a real clip the way the recorder does: reserve paths, write, add."""
+    mp4, jpg = library.clip_paths(device, trigger, start)
+    write_fragmented_mp4(mp4, frames)
+    if thumbnail:
+        jpg.write_bytes(JPEG)
+    duration = frames / FPS
+    result = FakeResult(
+        mp4=mp4,
+        thumbnail=jpg if thumbnail else None,
+        trigger=trigger,
+        start=start,
+        end=start + timedelta(seconds=duration),
+        duration=duration,
+        size=mp4.stat().st_size,
+    )
+    return library.add(device, result)

@@ -18,8 +18,8 @@ _LOGGER = logging.getLogger(__name__)
 
 SIDECAR_VERSION = 1
 _DEVICE = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CLIP_ID = re.compile(r"(?P<time>\d{8}T\d{6}Z)-(?P<trigger>[a-z0-9]{1,16})-[0-9a-f]{4}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CLIP_ID = re.compile(r"(?P<time>[0-9]{8}T[0-9]{6}Z)-(?P<trigger>[a-z0-9]{1,16})-[0-9a-f]{4}")
 _ID_TIME = "%Y%m%dT%H%M%SZ"
 
 
@@ -82,8 +82,8 @@ def clip_id_parts(clip_id: str) -> tuple[datetime, str]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Sidecar:
-    """The metadata kept next to each clip, enough to rebuild its index row."""
+class Clip:
+    """One recorded clip; paths are relative to the storage root, in POSIX form."""
 
     id: str
     device: str
@@ -92,21 +92,23 @@ class Sidecar:
     end: datetime
     duration: float
     size: int
+    path: str
+    thumbnail: str | None
     protected: bool
 
 
-def write_sidecar(path: Path, sidecar: Sidecar) -> None:
-    """Write a sidecar atomically, so a crash leaves the old one or the new one, never half."""
+def write_sidecar(path: Path, clip: Clip) -> None:
+    """Write a clip's sidecar atomically: a crash leaves the old one or the new one, never half."""
     data = {
         "version": SIDECAR_VERSION,
-        "id": sidecar.id,
-        "device": sidecar.device,
-        "trigger": sidecar.trigger,
-        "start": sidecar.start.isoformat(),
-        "end": sidecar.end.isoformat(),
-        "duration": sidecar.duration,
-        "size": sidecar.size,
-        "protected": sidecar.protected,
+        "id": clip.id,
+        "device": clip.device,
+        "trigger": clip.trigger,
+        "start": clip.start.isoformat(),
+        "end": clip.end.isoformat(),
+        "duration": clip.duration,
+        "size": clip.size,
+        "protected": clip.protected,
     }
     tmp = path.with_name(f"{path.name}.tmp")
     with tmp.open("w", encoding="utf-8") as file:
@@ -116,11 +118,13 @@ def write_sidecar(path: Path, sidecar: Sidecar) -> None:
     os.replace(tmp, path)
 
 
-def read_sidecar(path: Path, clip_id: str, device: str) -> Sidecar | None:
-    """Read the sidecar of clip `clip_id` in `device`'s folder; None if missing or not trusted."""
+def read_sidecar(
+    path: Path, *, clip_id: str, device: str, mp4: str, jpg: str | None
+) -> Clip | None:
+    """Read the sidecar of a clip found on disk as `mp4`; None if missing or not trusted."""
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        sidecar = Sidecar(
+        clip = Clip(
             id=str(data["id"]),
             device=str(data["device"]),
             trigger=str(data["trigger"]),
@@ -128,6 +132,8 @@ def read_sidecar(path: Path, clip_id: str, device: str) -> Sidecar | None:
             end=utc(datetime.fromisoformat(data["end"])),
             duration=float(data["duration"]),
             size=int(data["size"]),
+            path=mp4,
+            thumbnail=jpg,
             protected=data["protected"] is True,
         )
     except FileNotFoundError:
@@ -135,11 +141,12 @@ def read_sidecar(path: Path, clip_id: str, device: str) -> Sidecar | None:
     except (OSError, ValueError, KeyError, TypeError) as err:
         _LOGGER.warning("Ignoring unreadable clip sidecar %s: %s", path, err)
         return None
-    # Paths always come from where the file lies; a sidecar naming another clip is not trusted.
-    if sidecar.id != clip_id or sidecar.device != device:
+    # Paths come from where the files lie, never from the sidecar; one that names another
+    # clip or device was moved or tampered with.
+    if clip.id != clip_id or clip.device != device:
         _LOGGER.warning("Ignoring clip sidecar %s: it describes another clip", path)
         return None
-    return sidecar
+    return clip
 
 
 def probe_duration(path: Path) -> float | None:

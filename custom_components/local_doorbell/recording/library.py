@@ -2,56 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter
+from dataclasses import replace
+from datetime import date, datetime
 import logging
 from pathlib import Path
 import sqlite3
 import threading
-from typing import Any, Protocol
+from typing import Protocol
 
+from .database import (
+    DB_NAME,
+    SELECT_CLIPS,
+    SELECT_TOTALS,
+    insert,
+    open_index,
+    to_clip,
+)
 from .layout import (
+    Clip,
+    InvalidName,
     LibraryError,
-    Sidecar,
     check_device,
+    is_clip_id,
     new_clip_id,
     parse_day,
-    read_sidecar,
     utc,
     write_sidecar,
 )
-from .reconcile import reconcile
+from .scan import Source, describe, find_clips
 
 _LOGGER = logging.getLogger(__name__)
 
-DB_NAME = "index.sqlite3"
-SCHEMA_VERSION = 1
-_COLUMNS = "id, device, trigger, start_ts, end_ts, duration, size, path, thumbnail, protected"
-_SCHEMA = f"""
-BEGIN;
-CREATE TABLE clips (
-    id TEXT PRIMARY KEY,
-    device TEXT NOT NULL,
-    day TEXT NOT NULL,
-    trigger TEXT NOT NULL,
-    start_ts TEXT NOT NULL,
-    end_ts TEXT NOT NULL,
-    duration REAL NOT NULL,
-    size INTEGER NOT NULL,
-    path TEXT NOT NULL,
-    thumbnail TEXT,
-    protected INTEGER NOT NULL
-);
-CREATE INDEX clips_by_device ON clips (device, start_ts);
-CREATE INDEX clips_by_start ON clips (start_ts);
-PRAGMA user_version = {SCHEMA_VERSION};
-COMMIT;
-"""
-_EXPECTED_COLUMNS = frozenset(_COLUMNS.split(", ")) | {"day"}
-# Fixed width with microseconds, so that text order is time order.
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-__all__ = ["Clip", "ClipResultLike", "Library", "LibraryError", "UnknownClip", "UnsafePath"]
+__all__ = [
+    "Clip",
+    "ClipResultLike",
+    "InvalidName",
+    "Library",
+    "LibraryError",
+    "ProtectedClip",
+    "UnknownClip",
+    "UnsafePath",
+]
 
 
 class UnknownClip(LibraryError, KeyError):
@@ -66,32 +58,16 @@ class ProtectedClip(LibraryError):
     """The clip is protected and the caller asked to keep protected clips."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Clip:
-    """One recorded clip; paths are relative to the storage root, in POSIX form."""
-
-    id: str
-    device: str
-    trigger: str
-    start: datetime
-    end: datetime
-    duration: float
-    size: int
-    path: str
-    thumbnail: str | None
-    protected: bool
-
-
 class ClipResultLike(Protocol):
     """What `Library.add` needs from the clip writer's result (`recording.clip.ClipResult`)."""
 
     @property
     def mp4(self) -> Path:
-        """The finished clip, a path `Library.clip_paths` handed out."""
+        """The finished clip, at a path `Library.clip_paths` handed out."""
 
     @property
     def thumbnail(self) -> Path | None:
-        """The thumbnail next to the clip, if one was written."""
+        """The thumbnail next to it, if one was written."""
 
     @property
     def trigger(self) -> str:
@@ -99,11 +75,11 @@ class ClipResultLike(Protocol):
 
     @property
     def start(self) -> datetime:
-        """When the clip starts (UTC)."""
+        """When the clip starts (aware, UTC)."""
 
     @property
     def end(self) -> datetime:
-        """When the clip ends (UTC)."""
+        """When the clip ends (aware, UTC)."""
 
     @property
     def duration(self) -> float:
@@ -114,94 +90,68 @@ class ClipResultLike(Protocol):
         """The clip's size in bytes."""
 
 
-def _sidecar(clip: Clip) -> Sidecar:
-    """Return the sidecar that describes a clip."""
-    return Sidecar(
-        id=clip.id,
-        device=clip.device,
-        trigger=clip.trigger,
-        start=clip.start,
-        end=clip.end,
-        duration=clip.duration,
-        size=clip.size,
-        protected=clip.protected,
-    )
-
-
-def _clip(row: tuple[Any, ...]) -> Clip:
-    """Turn a row of `_COLUMNS` into a Clip."""
-    cid, device, trigger, start, end, duration, size, path, thumbnail, protected = row
-    return Clip(
-        id=cid,
-        device=device,
-        trigger=trigger,
-        start=datetime.fromisoformat(start),
-        end=datetime.fromisoformat(end),
-        duration=duration,
-        size=size,
-        path=path,
-        thumbnail=thumbnail,
-        protected=bool(protected),
-    )
-
-
 class Library:
-    """The clips under one storage root and their SQLite index; call from one thread at a time."""
+    """The clips under one storage root and their SQLite index; blocking, for an executor."""
 
     def __init__(self, root: Path) -> None:
         """Use `root` as the storage root; nothing is touched until `open()`."""
         self.root = root.resolve()
-        self.db_path = self.root / DB_NAME
-        # Re-entrant: add() and delete() call get() and path_of() while holding it.
+        # One connection shared by the executor's threads, one at a time. Re-entrant, as
+        # public methods call each other.
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
+        self._db: sqlite3.Connection | None = None
         self._reserved: set[str] = set()
 
     def open(self) -> None:
-        """Open the index, rebuilding it from the clip files if missing or unreadable."""
+        """Open the index (rebuilding it if missing or damaged) and reconcile it with disk.
+
+        Call it before recording starts: an mp4 without a row is taken for a crashed clip,
+        unless this library reserved it.
+        """
         with self._lock:
+            self.close()
             self.root.mkdir(parents=True, exist_ok=True)
-            try:
-                self._conn = self._connect()
-            except sqlite3.DatabaseError as err:
-                self._set_aside(err)
-                self._conn = self._connect()
-            reconcile(self)
+            self._db = open_index(self.root / DB_NAME)
+            self._reconcile(self._db)
 
     def close(self) -> None:
         """Close the index."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def clip_paths(self, device: str, trigger: str, start: datetime) -> tuple[Path, Path]:
-        """Reserve a new clip id and return where its mp4 and jpg go; creates the day folder."""
+        """Reserve a new clip id; return where its mp4 and jpg go, creating the day folder."""
         device = check_device(device)
         start = utc(start)
         with self._lock:
-            db = self.db()
+            db = self._connection()
             day_dir = self.root / device / start.date().isoformat()
             day_dir.mkdir(parents=True, exist_ok=True)
             while True:
                 clip_id = new_clip_id(start, trigger)
                 mp4 = day_dir / f"{clip_id}.mp4"
-                if clip_id in self._reserved or mp4.exists():
-                    continue
-                if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone() is None:
+                taken = db.execute("SELECT 1 FROM clips WHERE id = ?", (clip_id,)).fetchone()
+                if clip_id not in self._reserved and taken is None and not mp4.exists():
                     break
             self._reserved.add(clip_id)
         return mp4, mp4.with_suffix(".jpg")
 
     def add(self, device: str, result: ClipResultLike) -> Clip:
-        """Index a finished clip from `clip_paths`, writing its sidecar first."""
+        """Index a finished clip written at the paths from `clip_paths`; sidecar first."""
         device = check_device(device)
-        mp4 = self.inside(result.mp4)
-        if mp4.suffix != ".mp4" or mp4.parent.parent != self.root / device:
+        mp4 = self._inside(result.mp4)
+        if (
+            mp4.suffix != ".mp4"
+            or not is_clip_id(mp4.stem)
+            or parse_day(mp4.parent.name) is None
+            or mp4.parent.parent != self.root / device
+        ):
             raise LibraryError(f"{result.mp4} is not a clip path of {device}")
         jpg = mp4.with_suffix(".jpg")
-        if result.thumbnail is not None and self.inside(result.thumbnail) != jpg:
-            raise LibraryError(f"the thumbnail {result.thumbnail} must be {jpg}")
+        if result.thumbnail is not None and self._inside(result.thumbnail) != jpg:
+            raise LibraryError(f"the thumbnail {result.thumbnail} is not {jpg}")
         clip = Clip(
             id=mp4.stem,
             device=device,
@@ -210,232 +160,149 @@ class Library:
             end=utc(result.end),
             duration=float(result.duration),
             size=int(result.size),
-            path=self.relative(mp4),
-            thumbnail=self.relative(jpg) if result.thumbnail is not None and jpg.exists() else None,
+            path=self._relative(mp4),
+            thumbnail=self._relative(jpg)
+            if result.thumbnail is not None and jpg.exists()
+            else None,
             protected=False,
         )
         with self._lock:
-            if self._row(clip.id) is not None:
+            db = self._connection()
+            if db.execute("SELECT 1 FROM clips WHERE id = ?", (clip.id,)).fetchone():
                 raise LibraryError(f"clip {clip.id} is already in the library")
-            write_sidecar(mp4.with_suffix(".json"), _sidecar(clip))
-            self.insert(clip)
+            # The sidecar first: a crash before the row is written loses nothing.
+            write_sidecar(mp4.with_suffix(".json"), clip)
+            with db:
+                insert(db, clip)
             self._reserved.discard(clip.id)
         return clip
 
     def get(self, clip_id: str) -> Clip:
         """Return a clip by id."""
-        row = self._row(clip_id)
-        if row is None:
+        with self._lock:
+            row = self._connection().execute("SELECT * FROM clips WHERE id = ?", (clip_id,))
+            found = row.fetchone()
+        if found is None:
             raise UnknownClip(clip_id)
-        return _clip(row)
+        return to_clip(found)
 
     def clips(self, device: str | None = None, day: date | None = None) -> list[Clip]:
         """Return the clips, newest first, of one device and/or one (UTC) day if given."""
-        where, args = self._where(device=device, day=day.isoformat() if day else None)
-        return self._query(f"SELECT {_COLUMNS} FROM clips{where} ORDER BY start_ts DESC", args)
+        return self._select(device=device, day=day.isoformat() if day else None)
 
     def days(self, device: str) -> list[date]:
         """Return the (UTC) days that have clips of a device, newest first."""
+        query = "SELECT DISTINCT day FROM clips WHERE device = ? ORDER BY day DESC"
         with self._lock:
-            rows = self.db().execute(
-                "SELECT DISTINCT day FROM clips WHERE device = ? ORDER BY day DESC", (device,)
-            )
-            return [date.fromisoformat(day) for (day,) in rows]
+            rows = self._connection().execute(query, (device,)).fetchall()
+        return [date.fromisoformat(day) for (day,) in rows]
 
     def devices(self) -> list[str]:
         """Return the devices that have clips, sorted."""
         with self._lock:
-            rows = self.db().execute("SELECT DISTINCT device FROM clips ORDER BY device")
+            rows = self._connection().execute("SELECT DISTINCT device FROM clips ORDER BY device")
             return [device for (device,) in rows]
 
     def totals(self, device: str | None = None) -> tuple[int, int]:
-        """Return the number of clips and their bytes, of one device if given."""
-        where, args = self._where(device=device)
+        """Return how many clips there are and their bytes, of one device if given."""
         with self._lock:
-            count, size = (
-                self.db()
-                .execute(f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clips{where}", args)
-                .fetchone()
-            )
+            count, size = self._connection().execute(SELECT_TOTALS, {"device": device}).fetchone()
         return int(count), int(size)
 
     def latest(self, device: str, trigger: str | None = None) -> Clip | None:
         """Return the newest clip of a device, of one trigger if given."""
-        where, args = self._where(device=device, trigger=trigger)
-        found = self._query(
-            f"SELECT {_COLUMNS} FROM clips{where} ORDER BY start_ts DESC LIMIT 1", args
-        )
+        found = self._select(device=device, trigger=trigger, limit=1)
         return found[0] if found else None
 
     def set_protected(self, clip_id: str, protected: bool) -> Clip:
-        """Protect a clip from retention, or release it; the sidecar records the decision."""
+        """Protect a clip from retention, or release it; its sidecar keeps the decision."""
         with self._lock:
             clip = replace(self.get(clip_id), protected=protected)
             # The sidecar first: it is what a rebuilt index trusts.
-            write_sidecar(self.path_of(clip).with_suffix(".json"), _sidecar(clip))
-            with self.db() as db:
+            write_sidecar(self.path_of(clip).with_suffix(".json"), clip)
+            with self._connection() as db:
                 db.execute("UPDATE clips SET protected = ? WHERE id = ?", (protected, clip_id))
         _LOGGER.info("Clip %s is now %s", clip_id, "protected" if protected else "unprotected")
         return clip
 
     def delete(self, clip_id: str, *, keep_protected: bool = False) -> None:
-        """Delete a clip's files and row; with `keep_protected`, refuse if it is protected."""
+        """Delete a clip's files and row; with `keep_protected`, refuse a protected clip."""
         with self._lock:
             clip = self.get(clip_id)
             if keep_protected and clip.protected:
-                raise ProtectedClip(clip_id)
+                raise ProtectedClip(f"clip {clip_id} is protected")
             mp4 = self.path_of(clip)
-            # The video first: if we stop half-way, what is left is no recording.
+            # The video first: whatever an interruption leaves behind is no recording, and the
+            # next open() removes it.
             for path in (mp4, mp4.with_suffix(".jpg"), mp4.with_suffix(".json")):
                 path.unlink(missing_ok=True)
-            with self.db() as db:
+            with self._connection() as db:
                 db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
         _LOGGER.debug("Deleted clip %s", clip_id)
 
     def path_of(self, clip: Clip) -> Path:
-        """Return the absolute path of a clip's mp4, refusing one outside the storage root."""
-        return self.inside(self.root / clip.path)
+        """Return the absolute path of a clip's mp4; UnsafePath if it leads outside the root."""
+        return self._inside(self.root / clip.path)
 
     def thumbnail_of(self, clip: Clip) -> Path | None:
-        """Return the absolute path of a clip's thumbnail, if it has one."""
-        return None if clip.thumbnail is None else self.inside(self.root / clip.thumbnail)
+        """Return the absolute path of a clip's thumbnail, if it has one (checked likewise)."""
+        return None if clip.thumbnail is None else self._inside(self.root / clip.thumbnail)
 
-    def inside(self, path: Path) -> Path:
+    def _inside(self, path: Path) -> Path:
         """Return `path` resolved, or raise UnsafePath if it is not inside the storage root."""
+        # Resolving first defeats "..", absolute paths and symlinks from a tampered row.
         resolved = path.resolve()
         if not resolved.is_relative_to(self.root):
             raise UnsafePath(f"{path} is outside the storage root {self.root}")
         return resolved
 
-    def relative(self, path: Path) -> str:
-        """Return a path inside the root as it is stored: relative, POSIX."""
+    def _relative(self, path: Path) -> str:
+        """Return a path inside the root as the index stores it: relative, POSIX."""
         return path.relative_to(self.root).as_posix()
 
-    def db(self) -> sqlite3.Connection:
-        """Return the open connection (for this module and `reconcile`)."""
-        if self._conn is None:
+    def _connection(self) -> sqlite3.Connection:
+        """Return the open connection."""
+        if self._db is None:
             raise LibraryError("the clip library is not open")
-        return self._conn
+        return self._db
 
-    def insert(self, clip: Clip) -> None:
-        """Add a clip's row; the day is its folder's."""
-        day = Path(clip.path).parent.name
-        assert parse_day(day) is not None, clip.path
-        with self._lock, self.db() as db:
-            db.execute(
-                f"INSERT INTO clips ({_COLUMNS}, day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    clip.id,
-                    clip.device,
-                    clip.trigger,
-                    f"{clip.start:{_TS_FORMAT}}",
-                    f"{clip.end:{_TS_FORMAT}}",
-                    clip.duration,
-                    clip.size,
-                    clip.path,
-                    clip.thumbnail,
-                    clip.protected,
-                    day,
-                ),
-            )
-
-    def _row(self, clip_id: str) -> tuple[Any, ...] | None:
-        """Return a clip's row, or None."""
+    def _select(
+        self,
+        *,
+        device: str | None = None,
+        day: str | None = None,
+        trigger: str | None = None,
+        limit: int = -1,
+    ) -> list[Clip]:
+        """Return the clips SELECT_CLIPS finds; a filter left at None is not applied."""
+        params = {"device": device, "day": day, "trigger": trigger, "limit": limit}
         with self._lock:
-            row: tuple[Any, ...] | None = (
-                self.db()
-                .execute(f"SELECT {_COLUMNS} FROM clips WHERE id = ?", (clip_id,))
-                .fetchone()
-            )
-            return row
+            rows = self._connection().execute(SELECT_CLIPS, params).fetchall()
+        return [to_clip(row) for row in rows]
 
-    def _query(self, sql: str, args: tuple[str, ...]) -> list[Clip]:
-        """Run a query of `_COLUMNS` rows and return the clips."""
-        with self._lock:
-            # Ties in start time fall back to the id, which is also time-ordered.
-            rows = self.db().execute(sql.replace("start_ts DESC", "start_ts DESC, id DESC"), args)
-            return [_clip(row) for row in rows]
-
-    @staticmethod
-    def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
-        """Build a WHERE clause from the filters that are not None."""
-        used = {column: value for column, value in filters.items() if value is not None}
-        if not used:
-            return "", ()
-        return " WHERE " + " AND ".join(f"{column} = ?" for column in used), tuple(used.values())
-
-    def _connect(self) -> sqlite3.Connection:
-        """Connect to the index, creating the schema; raise DatabaseError if it is not ours."""
-        conn = sqlite3.connect(self.db_path, check_same_thread=False)
-        try:
-            (check,) = conn.execute("PRAGMA quick_check").fetchone()
-            if check != "ok":
-                raise sqlite3.DatabaseError(f"integrity check: {check}")
-            (version,) = conn.execute("PRAGMA user_version").fetchone()
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(clips)")}
-            if version == 0 and not conn.execute("SELECT 1 FROM sqlite_master").fetchone():
-                conn.executescript(_SCHEMA)
-            elif version != SCHEMA_VERSION or columns != _EXPECTED_COLUMNS:
-                # No migrations: the sidecars make a rebuild lossless.
-                raise sqlite3.DatabaseError(f"schema version {version}, columns {sorted(columns)}")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _set_aside(self, err: sqlite3.DatabaseError) -> None:
-        """Move an unreadable index (and its journal) aside, so that it can be rebuilt."""
-        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            path = self.db_path.with_name(DB_NAME + suffix)
-            if path.exists():
-                path.replace(path.with_name(f"{path.name}.corrupt-{stamp}"))
-        _LOGGER.warning(
-            "The clip index %s is unreadable (%s); it was moved aside as %s.corrupt-%s and is "
-            "rebuilt from the clip files",
-            self.db_path,
-            err,
-            DB_NAME,
-            stamp,
+    def _reconcile(self, db: sqlite3.Connection) -> None:
+        """Bring the index in line with the files: rows for unindexed clips, none for lost ones."""
+        found, leftovers = find_clips(self.root, self._reserved)
+        paths = {clip_id: self._relative(mp4) for clip_id, (_, mp4) in found.items()}
+        indexed = {row["id"]: row["path"] for row in db.execute("SELECT id, path FROM clips")}
+        # A row whose path is not where the file lies is as stale as one without a file.
+        stale = [clip_id for clip_id, path in indexed.items() if paths.get(clip_id) != path]
+        added: Counter[Source] = Counter()
+        with db:
+            db.executemany("DELETE FROM clips WHERE id = ?", [(clip_id,) for clip_id in stale])
+            for clip_id, (device, mp4) in found.items():
+                if indexed.get(clip_id) != paths[clip_id]:
+                    clip, source = describe(self.root, device, mp4)
+                    insert(db, clip)
+                    added[source] += 1
+        _LOGGER.info(
+            "Clip library %s: %d clips; added %d from sidecars and %d by reading the video "
+            "(%d unreadable); removed %d rows without a file and %d leftover files",
+            self.root,
+            len(found),
+            added[Source.SIDECAR],
+            added[Source.PROBED] + added[Source.UNREADABLE],
+            added[Source.UNREADABLE],
+            len(stale),
+            leftovers,
         )
-
-
-def recovered_clip(
-    library: Library, mp4: Path, device: str, duration: float, start: datetime, trigger: str
-) -> Clip:
-    """Describe a clip found on disk without a sidecar, and write the sidecar it lacked."""
-    jpg = mp4.with_suffix(".jpg")
-    clip = Clip(
-        id=mp4.stem,
-        device=device,
-        trigger=trigger,
-        start=start,
-        end=start + timedelta(seconds=duration),
-        duration=duration,
-        size=mp4.stat().st_size,
-        path=library.relative(mp4),
-        thumbnail=library.relative(jpg) if jpg.exists() else None,
-        protected=False,
-    )
-    write_sidecar(mp4.with_suffix(".json"), _sidecar(clip))
-    return clip
-
-
-def sidecar_clip(library: Library, mp4: Path, device: str) -> Clip | None:
-    """Describe a clip found on disk from its sidecar, or None if it has no trusted one."""
-    sidecar = read_sidecar(mp4.with_suffix(".json"), mp4.stem, device)
-    if sidecar is None:
-        return None
-    jpg = mp4.with_suffix(".jpg")
-    return Clip(
-        id=sidecar.id,
-        device=device,
-        trigger=sidecar.trigger,
-        start=sidecar.start,
-        end=sidecar.end,
-        duration=sidecar.duration,
-        size=mp4.stat().st_size,
-        path=library.relative(mp4),
-        thumbnail=library.relative(jpg) if jpg.exists() else None,
-        protected=sidecar.protected,
-    )

@@ -1,0 +1,217 @@
+"""One doorbell's recorder in Home Assistant: triggers, finished clips, retention, privacy mode."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import logging
+from pathlib import Path
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .devices.base import DoorbellEvent
+from .recording.clip import ClipResult
+from .recording.library import Clip, Library, UnknownClip, UnsafePath
+from .recording.recorder import Recorder
+from .recording.retention import apply_retention
+from .recording.storage import free_bytes
+from .settings import RecordingSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+RETENTION_INTERVAL = timedelta(minutes=10)
+DATA_LIBRARIES = f"{DOMAIN}_libraries"
+DATA_LIBRARIES_LOCK = f"{DOMAIN}_libraries_lock"
+ISSUE_STORAGE_FULL = "storage_full"
+
+
+def signal_clips_changed(serial: str) -> str:
+    """Return the dispatcher signal sent when a doorbell's clips change."""
+    return f"{DOMAIN}_clips_changed_{serial}"
+
+
+@dataclass(slots=True)
+class _SharedLibrary:
+    library: Library
+    users: int
+
+
+async def async_acquire_library(hass: HomeAssistant, root: Path) -> Library:
+    """Open the library of a storage root, shared by every doorbell that records there."""
+    libraries: dict[Path, _SharedLibrary] = hass.data.setdefault(DATA_LIBRARIES, {})
+    # Doorbells set up together must not open (and rebuild) one root twice.
+    async with hass.data.setdefault(DATA_LIBRARIES_LOCK, asyncio.Lock()):
+        if (shared := libraries.get(root)) is None:
+            library = Library(root)
+            await hass.async_add_executor_job(library.open)
+            shared = libraries[root] = _SharedLibrary(library, 0)
+        shared.users += 1
+    return shared.library
+
+
+async def async_release_library(hass: HomeAssistant, root: Path) -> None:
+    """Close a storage root's library when its last doorbell lets go of it."""
+    libraries: dict[Path, _SharedLibrary] = hass.data[DATA_LIBRARIES]
+    shared = libraries[root]
+    shared.users -= 1
+    if shared.users == 0:
+        del libraries[root]
+        await hass.async_add_executor_job(shared.library.close)
+
+
+def libraries(hass: HomeAssistant) -> list[Library]:
+    """Return the libraries of the loaded doorbells, each once."""
+    shared: dict[Path, _SharedLibrary] = hass.data.get(DATA_LIBRARIES, {})
+    return [entry.library for entry in shared.values()]
+
+
+async def async_find_clip(hass: HomeAssistant, clip_id: str) -> tuple[Library, Clip] | None:
+    """Return a clip and the library that holds it, or None."""
+    for library in libraries(hass):
+        try:
+            return library, await hass.async_add_executor_job(library.get, clip_id)
+        except UnknownClip:
+            continue
+    return None
+
+
+class ClipManager:
+    """Records one doorbell's clips into the library and keeps the library within bounds."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        serial: str,
+        stream_url: str,
+        settings: RecordingSettings,
+        library: Library,
+    ) -> None:
+        """Prepare the recorder; nothing runs before `async_start()`."""
+        self.hass = hass
+        self.serial = serial
+        self.settings = settings
+        self.library = library
+        self._privacy = False
+        self._storage_full = False
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self.recorder = Recorder(
+            stream_url,
+            clip_paths=lambda trigger, start: library.clip_paths(serial, trigger, start),
+            on_clip=self._clip_written,
+            pre_roll=settings.pre_roll,
+            post_roll=settings.post_roll,
+            max_length=settings.max_clip_length,
+        )
+
+    @property
+    def privacy_mode(self) -> bool:
+        """Tell whether the owner paused recording."""
+        return self._privacy
+
+    def set_privacy_mode(self, enabled: bool) -> None:
+        """Pause or resume recording at the owner's request."""
+        self._privacy = enabled
+        self._apply_pause()
+
+    async def async_start(self) -> None:
+        """Start recording and the periodic retention run."""
+        await self.hass.async_add_executor_job(self.recorder.start)
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass, self._async_retention_tick, RETENTION_INTERVAL, cancel_on_shutdown=True
+            )
+        )
+        await self.async_apply_retention()
+
+    async def async_stop(self) -> None:
+        """Stop recording; an open clip is finished and kept."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+        await self.hass.async_add_executor_job(self.recorder.stop)
+
+    @callback
+    def handle_event(self, event: DoorbellEvent) -> None:
+        """Start or extend a clip for the events the owner chose to record."""
+        if event.active and event.kind.value in self.settings.triggers:
+            self.recorder.trigger(event.kind.value)
+
+    def latest_jpeg(self) -> bytes | None:
+        """Return the newest keyframe as JPEG, while the stream is up."""
+        return self.recorder.latest_jpeg()
+
+    def latest_thumbnail(self, trigger: str) -> tuple[datetime, Path] | None:
+        """Return when the newest clip of a trigger began, and its thumbnail (blocking)."""
+        clip = self.library.latest(self.serial, trigger)
+        if clip is None:
+            return None
+        try:
+            thumbnail = self.library.thumbnail_of(clip)
+        except UnsafePath:
+            _LOGGER.warning("Clip %s names a thumbnail outside the storage root", clip.id)
+            return None
+        return None if thumbnail is None else (clip.start, thumbnail)
+
+    def _clip_written(self, result: ClipResult) -> None:
+        """Take a finished clip from the recorder thread into the event loop."""
+        self.hass.loop.call_soon_threadsafe(self._async_add_clip_soon, result)
+
+    @callback
+    def _async_add_clip_soon(self, result: ClipResult) -> None:
+        self.hass.async_create_task(self._async_add_clip(result), eager_start=True)
+
+    async def _async_add_clip(self, result: ClipResult) -> None:
+        clip = await self.hass.async_add_executor_job(self.library.add, self.serial, result)
+        _LOGGER.debug("Recorded clip %s (%s, %.1f s)", clip.id, clip.trigger, clip.duration)
+        async_dispatcher_send(self.hass, signal_clips_changed(self.serial))
+        await self.async_apply_retention()
+
+    async def _async_retention_tick(self, _now: object) -> None:
+        await self.async_apply_retention()
+
+    async def async_apply_retention(self) -> None:
+        """Delete what the policy no longer keeps; pause when only protected clips are left."""
+        root = self.settings.root
+        result = await self.hass.async_add_executor_job(
+            lambda: apply_retention(
+                self.library,
+                self.settings.retention,
+                now=dt_util.utcnow(),
+                free_bytes=lambda: free_bytes(root),
+                device=self.serial,
+            )
+        )
+        if result.deleted:
+            _LOGGER.info("Retention deleted %d clip(s)", len(result.deleted))
+            async_dispatcher_send(self.hass, signal_clips_changed(self.serial))
+        self._set_storage_full(result.paused)
+
+    def _set_storage_full(self, full: bool) -> None:
+        """Pause recording and tell the owner when only protected clips fill the disk."""
+        if full == self._storage_full:
+            return
+        self._storage_full = full
+        self._apply_pause()
+        issue_id = f"{ISSUE_STORAGE_FULL}_{self.serial}"
+        if full:
+            _LOGGER.warning("Recording paused: the storage is full of protected clips")
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_STORAGE_FULL,
+                translation_placeholders={"root": str(self.settings.root)},
+            )
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    def _apply_pause(self) -> None:
+        self.recorder.paused = self._privacy or self._storage_full

@@ -1,0 +1,158 @@
+"""The SQLite side of the clip index: schema, opening (or setting aside), rows."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from datetime import UTC, datetime
+import logging
+from pathlib import Path
+import sqlite3
+
+from .layout import Clip
+
+_LOGGER = logging.getLogger(__name__)
+
+DB_NAME = "index.sqlite3"
+SCHEMA_VERSION = 1
+_SCHEMA = f"""
+BEGIN;
+CREATE TABLE clips (
+    id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    day TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    start_ts TEXT NOT NULL,
+    end_ts TEXT NOT NULL,
+    duration REAL NOT NULL,
+    size INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    thumbnail TEXT,
+    protected INTEGER NOT NULL
+);
+CREATE INDEX clips_by_device ON clips (device, start_ts);
+CREATE INDEX clips_by_start ON clips (start_ts);
+PRAGMA user_version = {SCHEMA_VERSION};
+COMMIT;
+"""
+# Fixed width with microseconds, so that text order is time order.
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# Each filter is skipped when its parameter is NULL; LIMIT -1 means no limit.
+SELECT_CLIPS = """
+SELECT * FROM clips
+WHERE (:device IS NULL OR device = :device)
+  AND (:day IS NULL OR day = :day)
+  AND (:trigger IS NULL OR trigger = :trigger)
+ORDER BY start_ts DESC, id DESC
+LIMIT :limit
+"""
+SELECT_TOTALS = """
+SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clips WHERE (:device IS NULL OR device = :device)
+"""
+_INSERT = """
+INSERT INTO clips (
+    id, device, day, trigger, start_ts, end_ts, duration, size, path, thumbnail, protected
+) VALUES (
+    :id, :device, :day, :trigger, :start_ts, :end_ts, :duration, :size, :path, :thumbnail,
+    :protected
+)
+"""
+
+
+def open_index(path: Path) -> sqlite3.Connection:
+    """Open the index; one that is unreadable or not ours is moved aside and a new one made."""
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as err:
+        # Only damage (or a schema not ours, raised without a code) is mended by a rebuild; a
+        # locked, unreachable or read-only index must stay where it is.
+        code = getattr(err, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF not in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}:
+            raise
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            part = path.with_name(path.name + suffix)
+            if part.exists():
+                part.replace(part.with_name(f"{part.name}.corrupt-{stamp}"))
+        _LOGGER.warning(
+            "The clip index %s is unreadable (%s); it was moved aside as %s.corrupt-%s and is "
+            "rebuilt from the clip files",
+            path,
+            err,
+            path.name,
+            stamp,
+        )
+        return _connect(path)
+
+
+def _columns(db: sqlite3.Connection) -> frozenset[str]:
+    """Return the column names of the clips table, empty if there is none."""
+    return frozenset(row[1] for row in db.execute("PRAGMA table_info(clips)"))
+
+
+def _schema_columns() -> frozenset[str]:
+    """Return the columns _SCHEMA creates, to recognise an index of another layout."""
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.executescript(_SCHEMA)
+        return _columns(db)
+
+
+_COLUMNS = _schema_columns()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Connect to the index, creating the schema; raise DatabaseError if it is not ours."""
+    # One connection serves the executor's threads in turn, behind the library's lock.
+    db = sqlite3.connect(path, check_same_thread=False)
+    try:
+        db.row_factory = sqlite3.Row
+        (check,) = db.execute("PRAGMA quick_check").fetchone()
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {check}")
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        columns = _columns(db)
+        if version == 0 and db.execute("SELECT 1 FROM sqlite_master").fetchone() is None:
+            db.executescript(_SCHEMA)
+        elif version != SCHEMA_VERSION or columns != _COLUMNS:
+            # No migrations: the sidecars make a rebuild lossless.
+            raise sqlite3.DatabaseError(f"schema version {version} with columns {sorted(columns)}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def insert(db: sqlite3.Connection, clip: Clip) -> None:
+    """Add a clip's row, its day being its folder's; the caller commits."""
+    db.execute(
+        _INSERT,
+        {
+            "id": clip.id,
+            "device": clip.device,
+            "day": Path(clip.path).parent.name,
+            "trigger": clip.trigger,
+            "start_ts": f"{clip.start:{_TS_FORMAT}}",
+            "end_ts": f"{clip.end:{_TS_FORMAT}}",
+            "duration": clip.duration,
+            "size": clip.size,
+            "path": clip.path,
+            "thumbnail": clip.thumbnail,
+            "protected": clip.protected,
+        },
+    )
+
+
+def to_clip(row: sqlite3.Row) -> Clip:
+    """Turn a clips row into a Clip."""
+    return Clip(
+        id=row["id"],
+        device=row["device"],
+        trigger=row["trigger"],
+        start=datetime.fromisoformat(row["start_ts"]),
+        end=datetime.fromisoformat(row["end_ts"]),
+        duration=row["duration"],
+        size=row["size"],
+        path=row["path"],
+        thumbnail=row["thumbnail"],
+        protected=bool(row["protected"]),
+    )

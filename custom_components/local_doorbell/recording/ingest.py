@@ -1,0 +1,266 @@
+"""One RTSP connection per device, demuxed by PyAV on its own thread; packets are copied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+import logging
+import random
+import threading
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import av
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+from av.video.stream import VideoStream
+
+from .keyframe import decode_keyframe
+from .packet import Packet, StreamKind
+from .streams import StreamInfo, as_fraction, describe_streams
+from .timeline import Timeline
+
+_LOGGER = logging.getLogger(__name__)
+
+BACKOFF_MAX = 60.0
+_JITTER = 0.2
+# Every blocking PyAV call returns within this, so `stop()` and the watchdog get a look in.
+READ_SLICE = 0.5
+_SECRET_QUERY_KEYS = ("pass", "pwd", "user", "token", "auth", "key")
+
+
+def mask_url(url: str) -> str:
+    """Return a URL fit for logs: no user name, password or secret query values."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    if parts.netloc != netloc:
+        netloc = "***@" + netloc
+    query = [
+        (key, "***" if any(s in key.lower() for s in _SECRET_QUERY_KEYS) else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
+
+
+class Ingest:
+    """Reads a device's RTSP stream on a daemon thread, reconnecting with back-off.
+
+    Packets reach `on_packet` on that thread, with monotonic, continuous timestamps, each
+    connection's from its first video keyframe on; `on_streams` precedes them with the
+    connection's codec parameters. `on_connection` says when media starts and stops flowing.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        on_packet: Callable[[Packet], None],
+        on_connection: Callable[[bool], None],
+        on_streams: Callable[[StreamInfo], None] = lambda info: None,
+        watchdog: float = 10.0,
+        backoff_base: float = 1.0,
+        open_timeout: float = 1.0,
+    ) -> None:
+        """Describe the connection; nothing is opened before `start()`."""
+        self._url = url
+        self._masked = mask_url(url)
+        self._on_packet = on_packet
+        self._on_connection = on_connection
+        self._on_streams = on_streams
+        self._watchdog = watchdog
+        self._backoff_base = backoff_base
+        self._open_timeout = open_timeout
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connected: bool | None = None  # None until the first attempt ends
+        self._timelines: dict[StreamKind, Timeline] = {}
+        self.info: StreamInfo | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Tell whether media is flowing."""
+        return self._connected is True
+
+    def start(self) -> None:
+        """Start the thread."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        self._thread = threading.Thread(
+            target=self._run, name=f"ingest {self._masked}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it: at most about two seconds, even mid-connect."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        """Connect, read, and reconnect after a growing pause until stopped."""
+        delay = self._backoff_base
+        open_timeout = self._open_timeout
+        while not self._stopping.is_set():
+            try:
+                container = av.open(
+                    self._url,
+                    options=self._options(),
+                    timeout=(open_timeout, READ_SLICE),
+                )
+            except av.error.ExitError:
+                # The device connects but answers slowly: give the next attempt longer.
+                open_timeout = min(open_timeout * 2, self._watchdog)
+                self._lost("the connection timed out")
+            except (av.FFmpegError, OSError) as err:
+                self._lost(self._redact(str(getattr(err, "strerror", None) or err)))
+            else:
+                try:
+                    flowed = self._read(container)
+                finally:
+                    container.close()
+                if flowed:
+                    delay = self._backoff_base
+                    open_timeout = self._open_timeout
+            if self._stopping.wait(delay * random.uniform(1 - _JITTER, 1 + _JITTER)):
+                break
+            delay = min(delay * 2, BACKOFF_MAX)
+        self._set_connected(False)
+
+    def _options(self) -> dict[str, str]:
+        return {
+            "rtsp_transport": "tcp",
+            "timeout": str(round(self._watchdog * 1_000_000)),  # socket I/O, in µs
+            # The SDP and the first keyframe tell everything; probe no further.
+            "analyzeduration": "1",
+            "probesize": "32",
+        }
+
+    def _read(self, container: InputContainer) -> bool:
+        """Demux until the stream ends, fails or falls silent; return whether media flowed."""
+        if not container.streams.video:
+            self._lost("the stream has no video")
+            return False
+        video = container.streams.video[0]
+        audio = container.streams.audio[0] if container.streams.audio else None
+        streams = [video] if audio is None else [video, audio]
+        opened = last_packet = time.monotonic()
+        info: StreamInfo | None = None
+        while not self._stopping.is_set():
+            try:
+                for packet in container.demux(streams):
+                    last_packet = time.monotonic()
+                    if self._stopping.is_set():
+                        return info is not None
+                    if packet.dts is None or packet.size == 0:
+                        continue
+                    if info is None:
+                        if last_packet - opened > self._watchdog:
+                            self._lost(f"no keyframe in {self._watchdog:g} s")
+                            return False
+                        if packet.stream is not video or not packet.is_keyframe:
+                            continue
+                        info = self._connect(video, audio, bytes(packet))
+                        if info is None:
+                            continue
+                    self._forward(
+                        "video" if packet.stream is video else "audio",
+                        bytes(packet),
+                        (packet.pts, packet.dts, packet.duration or 0),
+                        packet.is_keyframe,
+                    )
+                self._lost("the device ended the stream")
+                return info is not None
+            except av.error.ExitError:
+                # A read slice ran out; only a silence longer than the watchdog is fatal.
+                if time.monotonic() - last_packet >= self._watchdog:
+                    self._lost(f"no media for {self._watchdog:g} s")
+                    return info is not None
+            except (av.FFmpegError, OSError) as err:
+                self._lost(self._redact(str(getattr(err, "strerror", None) or err)))
+                return info is not None
+        return info is not None
+
+    def _connect(
+        self, video: VideoStream, audio: AudioStream | None, keyframe: bytes
+    ) -> StreamInfo | None:
+        """Describe a new connection's streams at its first keyframe and announce them."""
+        size = (video.codec_context.width, video.codec_context.height)
+        if not all(size):
+            # The probe was cut short before it saw a picture: read the size from one.
+            extradata = video.codec_context.extradata or b""
+            frame = decode_keyframe(video.codec_context.name, extradata, keyframe)
+            if frame is None:
+                return None
+            size = (frame.width, frame.height)
+        info = describe_streams(video, audio, size)
+        self._timeline("video", video)
+        if audio is not None:
+            self._timeline("audio", audio)
+        self.info = info
+        self._call(self._on_streams, info)
+        self._set_connected(True)
+        return info
+
+    def _timeline(self, kind: StreamKind, stream: VideoStream | AudioStream) -> None:
+        """Prepare a stream's timeline for a new connection's clock."""
+        time_base = as_fraction(stream.time_base, Fraction(1, 90_000))
+        rate = stream.average_rate if isinstance(stream, VideoStream) else None
+        period = 1 / as_fraction(rate, Fraction(50))  # audio: 20 ms, as cameras send G.711
+        step = round(period / time_base)
+        if kind in self._timelines:
+            self._timelines[kind].restart(time_base, step)
+        else:
+            self._timelines[kind] = Timeline(time_base, step)
+
+    def _forward(
+        self,
+        kind: StreamKind,
+        data: bytes,
+        stamps: tuple[int | None, int | None, int],
+        keyframe: bool,
+    ) -> None:
+        """Place a copied packet (pts, dts, duration) on the continuous timeline; hand it on."""
+        timeline = self._timelines[kind]
+        wall = time.time()
+        placed = timeline.place(*stamps, wall)
+        if placed is None:
+            return
+        copied = Packet(
+            stream=kind,
+            data=data,
+            pts=placed[0],
+            dts=placed[1],
+            duration=stamps[2],
+            time_base=timeline.time_base,
+            keyframe=keyframe,
+            wall=wall,
+        )
+        self._call(self._on_packet, copied)
+
+    def _lost(self, reason: str) -> None:
+        """Note a failed or ended connection; log only the first of a run of failures."""
+        if self._connected is not False and not self._stopping.is_set():
+            _LOGGER.warning("Recording stream %s is down: %s", self._masked, reason)
+        else:
+            _LOGGER.debug("Recording stream %s: %s", self._masked, reason)
+        self._set_connected(False)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected == self._connected:
+            return
+        if connected and self._connected is False:
+            _LOGGER.info("Recording stream %s is back", self._masked)
+        self._connected = connected
+        self._call(self._on_connection, connected)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._url, self._masked)
+
+    @staticmethod
+    def _call[T](callback: Callable[[T], None], value: T) -> None:
+        """Run a callback; its bugs are logged, never allowed to stop the ingest."""
+        try:
+            callback(value)
+        except Exception:
+            _LOGGER.exception("Ingest callback %r failed", callback)

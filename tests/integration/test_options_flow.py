@@ -1,0 +1,114 @@
+"""The options flow: recording and retention settings, with the storage folder checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.local_doorbell.const import (
+    CONF_MAX_CLIP_LENGTH,
+    CONF_MAX_STORAGE_GB,
+    CONF_MIN_FREE_GB,
+    CONF_POST_ROLL,
+    CONF_PRE_ROLL,
+    CONF_RECORD_TRIGGERS,
+    CONF_RETENTION_HOURS,
+    CONF_STORAGE_ROOT,
+)
+from virtual_doorbell import VirtualDoorbell
+
+from .conftest import FAST_RECORDING
+
+
+def _options(root: str, **changes: object) -> dict[str, object]:
+    return {
+        CONF_STORAGE_ROOT: root,
+        CONF_RECORD_TRIGGERS: ["ring", "motion"],
+        CONF_PRE_ROLL: 3,
+        CONF_POST_ROLL: 5,
+        CONF_MAX_CLIP_LENGTH: 60,
+        CONF_RETENTION_HOURS: 24,
+        CONF_MAX_STORAGE_GB: 2,
+        CONF_MIN_FREE_GB: 1,
+        **changes,
+    }
+
+
+async def test_defaults_are_shown(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media_dir: Path
+) -> None:
+    hass.config_entries.async_update_entry(entry, options={})
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    schema = result["data_schema"]
+    assert schema is not None
+    suggested = {str(key): key.description["suggested_value"] for key in schema.schema}
+    assert suggested == {
+        CONF_STORAGE_ROOT: str(media_dir / "local_doorbell"),
+        CONF_RECORD_TRIGGERS: ["ring"],
+        CONF_PRE_ROLL: 5,
+        CONF_POST_ROLL: 10,
+        CONF_MAX_CLIP_LENGTH: 120,
+        CONF_RETENTION_HOURS: 72,
+        CONF_MAX_STORAGE_GB: 0,
+        CONF_MIN_FREE_GB: 1,
+    }
+
+
+async def test_options_are_saved_and_the_entry_reloads(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    root = tmp_path / "clips" / "front"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(str(root))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_STORAGE_ROOT] == str(root)
+    assert root.is_dir()
+    assert entry.runtime_data.clips.settings.triggers == {"ring", "motion"}
+    assert entry.runtime_data.clips.settings.retention.max_total_bytes == 2 * 1024**3
+
+
+@pytest.mark.parametrize(
+    ("root", "field", "error"),
+    [
+        ("relative/path", CONF_STORAGE_ROOT, "not_absolute"),
+        ("{config}", CONF_STORAGE_ROOT, "config_dir"),
+        ("{config}/.storage/clips", CONF_STORAGE_ROOT, "managed_folder"),
+        ("{config}/custom_components", CONF_STORAGE_ROOT, "managed_folder"),
+        ("{file}/below-a-file", CONF_STORAGE_ROOT, "not_creatable"),
+    ],
+)
+async def test_bad_storage_roots_are_refused(
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    tmp_path: Path,
+    root: str,
+    field: str,
+    error: str,
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    root = root.format(config=hass.config.config_dir, file=a_file)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], _options(root))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: error}
+    assert entry.options == FAST_RECORDING
+
+
+async def test_post_roll_longer_than_a_clip_is_refused(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, tmp_path: Path
+) -> None:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(str(tmp_path), **{CONF_POST_ROLL: 90, CONF_MAX_CLIP_LENGTH: 60})
+    )
+    assert result["errors"] == {CONF_POST_ROLL: "post_roll_too_long"}

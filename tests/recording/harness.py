@@ -1,0 +1,123 @@
+"""A recorder against the virtual doorbell, and what its clips hold once decoded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+import itertools
+from pathlib import Path
+import threading
+import time
+from typing import Any
+
+import av
+
+from custom_components.local_doorbell.recording.clip import ClipResult
+from custom_components.local_doorbell.recording.recorder import Recorder
+from virtual_doorbell import VirtualDoorbell
+from virtual_doorbell.video import read_frame_counter
+
+FPS = 10  # the `doorbell` fixture's rate; its GOP is one second
+
+
+async def wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll without blocking the loop the doorbell runs on; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Clips:
+    """What a recorder reported: clips, connection changes, and the paths it was given."""
+
+    root: Path
+    results: list[ClipResult] = field(default_factory=list)
+    connection: list[bool] = field(default_factory=list)
+    reserved: list[tuple[str, datetime]] = field(default_factory=list)
+    override: list[Path] = field(default_factory=list)  # paths to hand out first
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def paths(self, trigger: str, start: datetime) -> tuple[Path, Path]:
+        with self.lock:
+            self.reserved.append((trigger, start))
+            if self.override:
+                mp4 = self.override.pop(0)
+            else:
+                mp4 = self.root / "clips" / f"{len(self.reserved)}-{trigger}.mp4"
+        return mp4, mp4.with_suffix(".jpg")
+
+    def add(self, result: ClipResult) -> None:
+        with self.lock:
+            self.results.append(result)
+
+    def connected(self, value: bool) -> None:
+        with self.lock:
+            self.connection.append(value)
+
+    async def wait(self, count: int, seconds: float = 10.0) -> list[ClipResult]:
+        await wait_for(lambda: len(self.results) >= count, seconds)
+        return list(self.results)
+
+
+@contextlib.asynccontextmanager
+async def recording(
+    doorbell: VirtualDoorbell, root: Path, **options: Any
+) -> AsyncIterator[tuple[Recorder, Clips]]:
+    """Run a recorder on the doorbell's main stream until it holds `pre_roll` of video."""
+    clips = Clips(root)
+    options = {"pre_roll": 1.0, "post_roll": 1.0} | options
+    recorder = Recorder(
+        doorbell.rtsp_url(0),
+        clip_paths=clips.paths,
+        on_clip=clips.add,
+        on_connection=clips.connected,
+        **options,
+    )
+    await asyncio.to_thread(recorder.start)
+    try:
+        await wait_for(lambda: recorder.connected)
+        await asyncio.sleep(options["pre_roll"] + 0.1)  # from a keyframe at least this old
+        yield recorder, clips
+    finally:
+        await asyncio.to_thread(recorder.stop)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What a clip file plays: frame counters and timestamps, audio codec and samples."""
+
+    counters: list[int]
+    times: list[float]  # presentation seconds
+    audio: str | None
+    audio_samples: int
+    size: tuple[int, int]
+
+    @property
+    def consecutive(self) -> bool:
+        return all(b == a + 1 for a, b in itertools.pairwise(self.counters))
+
+
+def decode(path: Path) -> Decoded:
+    """Decode a whole clip (or what a truncated one still holds)."""
+    counters: list[int] = []
+    times: list[float] = []
+    samples = 0
+    with av.open(str(path)) as container:
+        audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+        size = (container.streams.video[0].width, container.streams.video[0].height)
+        with contextlib.suppress(av.FFmpegError):  # a cut file ends mid-fragment
+            for packet in container.demux():
+                # PyAV 16's stubs type decode() too narrowly; widen it for the checks below.
+                frames: list[object] = [*packet.decode()]
+                for frame in frames:
+                    if isinstance(frame, av.VideoFrame):
+                        counters.append(read_frame_counter(frame))
+                        times.append(float(frame.time or 0.0))
+                    elif isinstance(frame, av.AudioFrame):
+                        samples += frame.samples
+    return Decoded(counters, times, audio, samples, size)

@@ -1,0 +1,181 @@
+"""Retention deletes the oldest unprotected clips by age, size and free space; never protected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+import sqlite3
+
+import pytest
+
+from custom_components.local_doorbell.recording.library import Clip, Library, ProtectedClip
+from custom_components.local_doorbell.recording.retention import (
+    GIB,
+    ONLY_PROTECTED_LEFT,
+    RetentionPolicy,
+    RetentionResult,
+    apply_retention,
+)
+
+from .media import T0, record_clip
+
+HOUR = timedelta(hours=1)
+NO_FLOOR = RetentionPolicy(min_free_bytes=0)
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[Library]:
+    """Return an open library."""
+    library = Library(tmp_path / "clips")
+    library.open()
+    yield library
+    library.close()
+
+
+@pytest.fixture
+def clips(library: Library) -> list[Clip]:
+    """Record five clips an hour apart, from T0 - 100 h to T0 - 96 h; the second protected."""
+    recorded = [
+        record_clip(library, "AB12" if i % 2 else "ZX-9", "ring", T0 - (100 - i) * HOUR)
+        for i in range(5)
+    ]
+    recorded[1] = library.set_protected(recorded[1].id, True)
+    return recorded
+
+
+def plenty() -> int:
+    """Report lots of free space."""
+    return 100 * GIB
+
+
+def ids(clips: list[Clip]) -> tuple[str, ...]:
+    """Return the ids of clips."""
+    return tuple(clip.id for clip in clips)
+
+
+class FakeDisk:
+    """Free space that grows by each deleted clip's size, as the real disk's would."""
+
+    def __init__(self, library: Library, free: int) -> None:
+        """Start with `free` bytes free and the library's current size in use."""
+        self.library = library
+        self.base = free + library.totals()[1]
+        self.reads = 0
+
+    def __call__(self) -> int:
+        """Return the free bytes now."""
+        self.reads += 1
+        return self.base - self.library.totals()[1]
+
+
+def test_defaults() -> None:
+    policy = RetentionPolicy()
+    assert policy.max_age == timedelta(hours=72)
+    assert policy.max_total_bytes is None
+    assert policy.min_free_bytes == GIB == 1024**3
+
+
+def test_nothing_to_do(library: Library, clips: list[Clip]) -> None:
+    result = apply_retention(library, NO_FLOOR, now=T0 - 90 * HOUR, free_bytes=plenty)
+    assert result == RetentionResult(deleted=(), paused=False, reason=None)
+    assert len(library.clips()) == 5
+
+
+def test_by_age(library: Library, clips: list[Clip]) -> None:
+    # At T0 - 25 h, clips older than 72 h started before T0 - 97 h: the first three, one of
+    # them protected.
+    result = apply_retention(library, NO_FLOOR, now=T0 - 25 * HOUR, free_bytes=plenty)
+    assert result == RetentionResult(deleted=ids([clips[0], clips[2]]), paused=False, reason=None)
+    assert library.clips() == [clips[4], clips[3], clips[1]]
+    result = apply_retention(library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty)
+    assert result.deleted == ids([clips[3], clips[4]])
+    assert library.clips() == [clips[1]]
+
+
+def test_age_limit_off(library: Library, clips: list[Clip]) -> None:
+    policy = RetentionPolicy(max_age=None, min_free_bytes=0)
+    assert apply_retention(library, policy, now=T0 + 1000 * HOUR, free_bytes=plenty).deleted == ()
+
+
+def test_by_size(library: Library, clips: list[Clip]) -> None:
+    # Room for about two and a half clips: the protected one and the two newest stay.
+    limit = clips[1].size + clips[3].size + clips[4].size + 1
+    policy = RetentionPolicy(max_age=None, max_total_bytes=limit, min_free_bytes=0)
+    result = apply_retention(library, policy, now=T0, free_bytes=plenty)
+    assert result.deleted == ids([clips[0], clips[2]])
+    assert library.totals()[1] <= limit
+
+
+def test_size_limit_cannot_touch_protected(library: Library, clips: list[Clip]) -> None:
+    policy = RetentionPolicy(max_age=None, max_total_bytes=1, min_free_bytes=0)
+    result = apply_retention(library, policy, now=T0, free_bytes=plenty)
+    assert result == RetentionResult(
+        deleted=ids([clips[0], clips[2], clips[3], clips[4]]), paused=False, reason=None
+    )
+    assert library.clips() == [clips[1]]
+
+
+def test_by_free_space(library: Library, clips: list[Clip]) -> None:
+    # Two clips short of the floor: the two oldest unprotected go, one at a time.
+    floor = 10_000_000
+    disk = FakeDisk(library, floor - clips[0].size - clips[2].size // 2)
+    policy = RetentionPolicy(max_age=None, min_free_bytes=floor)
+    result = apply_retention(library, policy, now=T0, free_bytes=disk)
+    assert result == RetentionResult(deleted=ids([clips[0], clips[2]]), paused=False, reason=None)
+    assert disk() >= floor
+    assert disk.reads == 4  # before, after each deletion, and the check above
+
+
+def test_paused_when_only_protected_are_left(library: Library, clips: list[Clip]) -> None:
+    policy = RetentionPolicy(max_age=None, min_free_bytes=GIB)
+    result = apply_retention(library, policy, now=T0, free_bytes=FakeDisk(library, 0))
+    assert result == RetentionResult(
+        deleted=ids([clips[0], clips[2], clips[3], clips[4]]),
+        paused=True,
+        reason=ONLY_PROTECTED_LEFT,
+    )
+    assert library.clips() == [clips[1]]
+    again = apply_retention(library, policy, now=T0, free_bytes=FakeDisk(library, 0))
+    assert again == RetentionResult(deleted=(), paused=True, reason=ONLY_PROTECTED_LEFT)
+
+
+def test_paused_with_no_clips_at_all(library: Library) -> None:
+    result = apply_retention(library, RetentionPolicy(), now=T0, free_bytes=lambda: 0)
+    assert result == RetentionResult(deleted=(), paused=True, reason=ONLY_PROTECTED_LEFT)
+
+
+def test_one_device(library: Library, clips: list[Clip]) -> None:
+    result = apply_retention(
+        library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty, device="ZX-9"
+    )
+    assert result.deleted == ids([clips[0], clips[2], clips[4]])
+    assert library.clips() == [clips[3], clips[1]]
+
+
+def test_protected_meanwhile_is_kept(
+    library: Library, clips: list[Clip], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The owner protects a clip after retention has listed the candidates.
+    listed = library.clips()
+    library.set_protected(clips[0].id, True)
+    monkeypatch.setattr(library, "clips", lambda device=None: listed)
+    result = apply_retention(library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty)
+    assert result.deleted == ids([clips[2], clips[3], clips[4]])
+    assert library.get(clips[0].id).protected
+    with pytest.raises(ProtectedClip):
+        library.delete(clips[0].id, keep_protected=True)
+
+
+def test_a_failing_clip_does_not_stop_the_pass(library: Library, clips: list[Clip]) -> None:
+    with closing(sqlite3.connect(library.root / "index.sqlite3")) as db, db:
+        db.execute("UPDATE clips SET path = '../../etc/passwd' WHERE id = ?", (clips[0].id,))
+    result = apply_retention(library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty)
+    assert result.deleted == ids([clips[2], clips[3], clips[4]])
+    assert library.get(clips[0].id)
+
+
+def test_now_must_be_aware(library: Library) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        apply_retention(library, NO_FLOOR, now=T0.replace(tzinfo=None), free_bytes=plenty)

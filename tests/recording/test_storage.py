@@ -1,0 +1,155 @@
+"""The storage root must be local, writable and no folder Home Assistant owns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import shutil
+
+import pytest
+
+from custom_components.local_doorbell.recording import storage
+from custom_components.local_doorbell.recording.storage import (
+    StorageError,
+    default_root,
+    free_bytes,
+    inside_config_dir,
+    validate_root,
+)
+
+MOUNTS = r"""
+/dev/vda / ext4 rw,relatime 0 0
+proc /proc proc rw,relatime 0 0
+nas:/export/video /mnt/nas nfs4 rw,relatime 0 0
+//nas/share /mnt/smb cifs rw,relatime 0 0
+pi@nas:/srv /mnt/sshfs fuse.sshfs rw,nosuid,nodev 0 0
+gdrive: /mnt/cloud fuse.rclone rw,nosuid,nodev 0 0
+mybucket /mnt/cloud/bucket fuse.gcsfuse rw,nosuid 0 0
+mountpoint-s3 /mnt/s3 fuse rw,nosuid 0 0
+/dev/sdb1 /mnt/my\040drive fuse.s3fs rw 0 0
+tmpfs /mnt/cloud/local tmpfs rw 0 0
+/dev/sdc1 /mnt/usb fuseblk rw 0 0
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """Return a Home Assistant configuration folder."""
+    config = tmp_path / "config"
+    (config / ".storage").mkdir(parents=True)
+    return config
+
+
+def key_of(path: Path, config: Path, mounts: str = "") -> str:
+    """Return the StorageError key validate_root raises for a path."""
+    with pytest.raises(StorageError) as raised:
+        validate_root(path, config_dir=config, mounts=mounts)
+    assert str(raised.value) == raised.value.key
+    return raised.value.key
+
+
+def test_a_new_folder_is_created_and_resolved(tmp_path: Path, config: Path) -> None:
+    wanted = tmp_path / "media" / ".." / "media" / "local_doorbell"
+    root = validate_root(wanted, config_dir=config, mounts="")
+    assert root == tmp_path / "media" / "local_doorbell"
+    assert root.is_dir()
+    assert list(root.iterdir()) == []  # the probe file is gone
+    assert not inside_config_dir(root, config)
+
+
+def test_the_real_mount_table_is_read(tmp_path: Path, config: Path) -> None:
+    assert validate_root(tmp_path / "clips", config_dir=config) == tmp_path / "clips"
+
+
+def test_not_absolute(config: Path) -> None:
+    assert key_of(Path("media/local_doorbell"), config) == "not_absolute"
+
+
+@pytest.mark.parametrize("relative", [".", "..", "../.."])
+def test_the_config_folder_or_above(config: Path, relative: str) -> None:
+    assert key_of(config / relative, config) == "config_dir"
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [".storage", ".storage/clips", "custom_components/x", "deps", "www/clips", "backups"],
+)
+def test_managed_folders(config: Path, relative: str) -> None:
+    assert key_of(config / relative, config) == "managed_folder"
+
+
+def test_a_symlink_into_a_managed_folder(tmp_path: Path, config: Path) -> None:
+    link = tmp_path / "innocent"
+    link.symlink_to(config / ".storage")
+    assert key_of(link / "clips", config) == "managed_folder"
+
+
+def test_inside_the_config_folder_is_allowed(config: Path) -> None:
+    root = validate_root(config / "media" / "local_doorbell", config_dir=config, mounts="")
+    assert inside_config_dir(root, config)
+
+
+def test_not_creatable_under_a_file(tmp_path: Path, config: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    assert key_of(tmp_path / "a-file" / "clips", config) == "not_creatable"
+    assert key_of(tmp_path / "a-file", config) == "not_creatable"
+
+
+def test_not_writable(tmp_path: Path, config: Path) -> None:
+    # Tests run as root here, which chmod does not stop; /proc/self is a folder that exists
+    # and in which nobody, root included, can create a file.
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    probe = locked / "probe"
+    try:
+        probe.touch()
+    except PermissionError:
+        pass  # an ordinary user: the read-only folder serves
+    else:
+        probe.unlink()
+        locked = Path("/proc/self")
+    assert key_of(locked, config) == "not_writable"
+
+
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/mnt/cloud/clips", "cloud_mount"),  # fuse.rclone
+        ("/mnt/cloud/bucket/clips", "cloud_mount"),  # fuse.gcsfuse below it
+        ("/mnt/s3/clips", "cloud_mount"),  # plain fuse, the tool as source
+        ("/mnt/my drive/clips", "cloud_mount"),  # an escaped space
+        ("/mnt/cloud/local/clips", "not_creatable"),  # a tmpfs inside the rclone mount
+        ("/mnt/nas/clips", "not_creatable"),  # NFS: a NAS at home is local
+        ("/mnt/smb/clips", "not_creatable"),
+        ("/mnt/sshfs/clips", "not_creatable"),
+        ("/mnt/usb/clips", "not_creatable"),
+    ],
+)
+def test_cloud_mounts(tmp_path: Path, config: Path, path: str, key: str) -> None:
+    # A file where /mnt would be turns "allowed" into a cheap not_creatable, touching no /mnt.
+    blocker = tmp_path / "mnt"
+    blocker.write_text("")
+    local = blocker / path.removeprefix("/mnt/")
+    mounts = MOUNTS.replace(" /mnt", f" {blocker}")
+    assert key_of(local, config, mounts) == key
+
+
+def test_mount_table_lines_that_are_not_mounts(tmp_path: Path, config: Path) -> None:
+    assert validate_root(tmp_path / "clips", config_dir=config, mounts="garbage\n\n")
+
+
+def test_no_mount_table(tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "MOUNTS_FILE", tmp_path / "no-such-file")
+    assert validate_root(tmp_path / "clips", config_dir=config) == tmp_path / "clips"
+
+
+def test_default_root(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    media = {"local": "/media", "usb": "/media/usb"}
+    assert default_root(media, config) == Path("/media/local_doorbell")
+    assert default_root({}, config) == config / "media" / "local_doorbell"
+
+
+def test_free_bytes(tmp_path: Path) -> None:
+    expected = shutil.disk_usage(tmp_path).free
+    assert abs(free_bytes(tmp_path) - expected) < 1 << 30
+    assert abs(free_bytes(tmp_path / "not" / "yet") - expected) < 1 << 30
