@@ -99,7 +99,7 @@ class ClipManager:
         self.settings = settings
         self.library = library
         self._privacy = False
-        self._storage_full = False
+        self._storage_full: bool | None = None  # unknown until the first retention run
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self.recorder = Recorder(
             stream_url,
@@ -214,4 +214,4 @@ class ClipManager:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     def _apply_pause(self) -> None:
-        self.recorder.paused = self._privacy or self._storage_full
+        self.recorder.paused = self._privacy or bool(self._storage_full)

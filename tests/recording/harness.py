@@ -39,16 +39,17 @@ class Clips:
     results: list[ClipResult] = field(default_factory=list)
     connection: list[bool] = field(default_factory=list)
     reserved: list[tuple[str, datetime]] = field(default_factory=list)
-    override: list[Path] = field(default_factory=list)  # paths to hand out first
+    override: list[Path | Exception] = field(default_factory=list)  # to hand out (raise) first
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def paths(self, trigger: str, start: datetime) -> tuple[Path, Path]:
         with self.lock:
             self.reserved.append((trigger, start))
-            if self.override:
-                mp4 = self.override.pop(0)
-            else:
-                mp4 = self.root / "clips" / f"{len(self.reserved)}-{trigger}.mp4"
+            mp4 = self.override.pop(0) if self.override else None
+        if isinstance(mp4, Exception):
+            raise mp4
+        if mp4 is None:
+            mp4 = self.root / "clips" / f"{len(self.reserved)}-{trigger}.mp4"
         return mp4, mp4.with_suffix(".jpg")
 
     def add(self, result: ClipResult) -> None:
@@ -64,24 +65,30 @@ class Clips:
         return list(self.results)
 
 
+async def ready(recorder: Recorder) -> None:
+    """Wait until the recorder streams and holds its full pre-roll."""
+    await wait_for(lambda: recorder.connected)
+    if recorder.pre_roll:
+        await asyncio.sleep(recorder.pre_roll + 0.1)  # from a keyframe at least this old
+
+
 @contextlib.asynccontextmanager
 async def recording(
-    doorbell: VirtualDoorbell, root: Path, **options: Any
+    doorbell: VirtualDoorbell, root: Path, *, wait: bool = True, **options: Any
 ) -> AsyncIterator[tuple[Recorder, Clips]]:
-    """Run a recorder on the doorbell's main stream until it holds `pre_roll` of video."""
+    """Run a recorder (1 s pre- and post-roll unless told) on the doorbell's main stream."""
     clips = Clips(root)
-    options = {"pre_roll": 1.0, "post_roll": 1.0} | options
     recorder = Recorder(
         doorbell.rtsp_url(0),
         clip_paths=clips.paths,
         on_clip=clips.add,
         on_connection=clips.connected,
-        **options,
+        **({"pre_roll": 1.0, "post_roll": 1.0} | options),
     )
     await asyncio.to_thread(recorder.start)
     try:
-        await wait_for(lambda: recorder.connected)
-        await asyncio.sleep(options["pre_roll"] + 0.1)  # from a keyframe at least this old
+        if wait:
+            await ready(recorder)
         yield recorder, clips
     finally:
         await asyncio.to_thread(recorder.stop)

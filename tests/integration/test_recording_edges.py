@@ -1,0 +1,206 @@
+"""Recording edge cases: permissions, tampered indexes, retention runs, shared roots, bad roots."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+import sqlite3
+
+from homeassistant.components.camera import async_get_image
+from homeassistant.components.media_player import BrowseError
+from homeassistant.components.media_source import (
+    Unresolvable,
+    async_browse_media,
+    async_resolve_media,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.local_doorbell.const import DOMAIN
+from virtual_doorbell import VirtualDoorbell
+
+from ..conftest import PASSWORD, TEST_VIDEO
+from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
+from .test_recording import MEDIA_ROOT, children
+
+SERVICE = DOMAIN
+
+
+async def _record(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
+    """Press once, wait for the clip, and return its id."""
+    count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
+    before = int(current(hass, count).state)
+    await wait_for(lambda: doorbell.state.counters.rtsp_sessions >= 1)
+    await asyncio.sleep(1.5)  # a keyframe of pre-roll
+    doorbell.press()
+    await wait_for(lambda: int(current(hass, count).state) == before + 1, 30)
+    days = await async_browse_media(hass, f"{MEDIA_ROOT}/{doorbell.state.serial}")
+    clips = await async_browse_media(hass, children(days)[0].media_content_id)
+    return str(children(clips)[0].media_content_id).rsplit(":", 1)[1]
+
+
+@pytest.fixture
+async def media(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, "media_source", {})
+
+
+async def test_malformed_media_ids(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+) -> None:
+    clip_id = await _record(hass, doorbell)
+    serial = doorbell.state.serial
+    for bad in (f"{serial}:week:1", f"{serial}:day:yesterday", f"{serial}:clip:{clip_id}"):
+        with pytest.raises(BrowseError):
+            await async_browse_media(hass, f"{MEDIA_ROOT}/{bad}")
+    with pytest.raises(BrowseError):
+        await async_browse_media(hass, f"{MEDIA_ROOT}/:day:2026-11-27")
+    with pytest.raises(Unresolvable):  # a real clip, claimed for another doorbell
+        await async_resolve_media(hass, f"{MEDIA_ROOT}/OTHER:clip:{clip_id}", None)
+
+
+async def test_views_check_permission_and_files(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+    doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    media: None,
+) -> None:
+    clip_id = await _record(hass, doorbell)
+    client = await hass_client()
+    clip = f"/api/{DOMAIN}/clips/{clip_id}.mp4"
+    thumbnail = f"/api/{DOMAIN}/thumbnails/{clip_id}.jpg"
+    assert (await client.get(thumbnail)).status == 200
+    library = entry.runtime_data.clips.library
+    found = await hass.async_add_executor_job(library.get, clip_id)
+    thumb_path = await hass.async_add_executor_job(library.thumbnail_of, found)
+    assert thumb_path is not None
+    await hass.async_add_executor_job(thumb_path.unlink)
+    assert (await client.get(thumbnail)).status == 404
+    # The image entity copes with its thumbnail gone.
+    image = entity_id(hass, "image", doorbell.state.serial, "last_visitor")
+    assert (await client.get(f"/api/image_proxy/{image}")).status != 200
+    # A user who may not see this doorbell's camera gets nothing.
+    hass_admin_user.mock_policy({"entities": {"entity_ids": {"light.kitchen": True}}})
+    assert (await client.get(clip)).status == 403
+
+
+async def test_a_tampered_index_cannot_reach_outside_the_root(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    media: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clip_id = await _record(hass, doorbell)
+    library = entry.runtime_data.clips.library
+
+    def tamper() -> None:
+        with sqlite3.connect(library.root / "index.sqlite3") as db:
+            db.execute(
+                "UPDATE clips SET path = ?, thumbnail = ? WHERE id = ?",
+                ("../../../etc/passwd", "../../../etc/hostname", clip_id),
+            )
+
+    await hass.async_add_executor_job(tamper)
+    client = await hass_client()
+    assert (await client.get(f"/api/{DOMAIN}/clips/{clip_id}.mp4")).status == 403
+    assert (await client.get(f"/api/{DOMAIN}/thumbnails/{clip_id}.jpg")).status == 403
+    assert (
+        await entry.runtime_data.clips.hass.async_add_executor_job(
+            entry.runtime_data.clips.latest_thumbnail, "ring"
+        )
+        is None
+    )
+    assert "outside the storage root" in caplog.text
+
+
+async def test_retention_runs_on_schedule_and_lifts_the_pause(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+) -> None:
+    clip_id = await _record(hass, doorbell)
+    await hass.services.async_call(SERVICE, "protect_clip", {"clip_id": clip_id}, blocking=True)
+    # Keep clips for about a second, and ask for more free space than any disk has.
+    options = {**entry.options, "retention_hours": 0.0003, "min_free_gb": 1e6}
+    hass.config_entries.async_update_entry(entry, options=options)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    issue_id = f"storage_full_{doorbell.state.serial}"
+    await wait_for(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None)
+    count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
+    assert current(hass, count).state == "1"  # protected: kept
+    await hass.services.async_call(SERVICE, "unprotect_clip", {"clip_id": clip_id}, blocking=True)
+    await asyncio.sleep(1.5)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=11))
+    await wait_for(lambda: current(hass, count).state == "0")
+    # Nothing left to delete and still no room: the pause and the issue stay.
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+    # The owner lowers the floor: the next start finds room, resumes and clears the issue.
+    hass.config_entries.async_update_entry(entry, options={**options, "min_free_gb": 0.001})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    assert entry.runtime_data.clips.recorder.paused is False
+
+
+async def test_cached_keyframe_serves_the_camera(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    clips = entry.runtime_data.clips
+    await wait_for(lambda: clips.latest_jpeg() is not None, 20)
+    # With the device refusing HTTP, the picture can only come from the recorder's keyframe.
+    await doorbell.fault("refuse_auth")
+    camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
+    image = await async_get_image(hass, camera)
+    assert image.content.startswith(b"\xff\xd8")
+
+
+async def test_two_doorbells_share_one_storage_root(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+) -> None:
+    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
+    await other.start()
+    try:
+        second = MockConfigEntry(
+            domain=DOMAIN,
+            title="Back door",
+            unique_id=other.state.serial,
+            data=entry_data(other),
+            options=FAST_RECORDING,
+        )
+        second.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(second.entry_id)
+        assert second.runtime_data.clips.library is entry.runtime_data.clips.library
+        await _record(hass, doorbell)
+        await _record(hass, other)
+        root = await async_browse_media(hass, MEDIA_ROOT)
+        assert sorted(child.title for child in children(root)) == ["Amcrest AD410", "Back door"]
+        assert await hass.config_entries.async_unload(second.entry_id)
+        # The first doorbell still reads its library.
+        assert children(await async_browse_media(hass, MEDIA_ROOT))
+    finally:
+        await other.stop()
+
+
+async def test_unusable_storage_root_fails_setup(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=doorbell.state.serial,
+        data=entry_data(doorbell),
+        options={"storage_root": "relative/clips"},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.error_reason_translation_key == "storage_unusable"
