@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+import ipaddress
+import socket
 
 import pytest
+import pytest_socket
 
 # Import our package so that Home Assistant loads it, not the test plugin's copy.
 import custom_components.local_doorbell  # noqa: F401
@@ -28,3 +31,49 @@ async def doorbell(socket_enabled: None, doorbell_model: str) -> AsyncIterator[V
     await device.start()
     yield device
     await device.stop()
+
+
+@pytest.fixture(scope="session")
+def connect_attempts() -> Iterator[list[object]]:
+    """Collect every socket connect of the whole run; fail the run if one left 127.0.0.0/8.
+
+    The harness blocks such connects already; this proves none was even attempted. (FFmpeg's
+    own connects happen in C: their addresses pass the egress guard in Python first.)
+    """
+    attempted: list[object] = []
+    yield attempted
+    outside = [address for address in attempted if not _loopback(address)]
+    assert not outside, f"connections attempted outside loopback: {outside}"
+
+
+@pytest.fixture(autouse=True)
+def record_connects(connect_attempts: list[object]) -> Iterator[None]:
+    """Record this test's connect attempts, including those the harness then refuses."""
+    # Before each test the harness puts its guard on the real socket class (and swaps
+    # socket.socket for a subclass that refuses to be created): wrap the guard itself.
+    real = pytest_socket._true_socket
+    originals = {name: getattr(real, name) for name in ("connect", "connect_ex")}
+
+    def recording(original: Callable[..., object]) -> Callable[..., object]:
+        def connect(sock: socket.socket, address: object) -> object:
+            connect_attempts.append(address)
+            return original(sock, address)
+
+        return connect
+
+    for name, original in originals.items():
+        setattr(real, name, recording(original))
+    yield
+    for name, original in originals.items():
+        setattr(real, name, original)
+
+
+def _loopback(address: object) -> bool:
+    """Tell whether a connect target is a Unix socket or a loopback address."""
+    if isinstance(address, (str, bytes)):
+        return True  # a Unix domain socket
+    host = str(address[0]) if isinstance(address, tuple) else ""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False

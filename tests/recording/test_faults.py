@@ -51,7 +51,6 @@ async def test_snapshot_cache_and_prompt_stop_while_the_device_is_silent(
         first = await asyncio.to_thread(recorder.latest_jpeg)
         assert first is not None
         assert Image.open(io.BytesIO(first)).size == (320, 240)
-        await wait_for(lambda: recorder.latest_jpeg() not in (None, first), 3)  # next keyframe
         recorder.trigger("ring")
         await doorbell.fault("stop_video")
         await asyncio.sleep(0.3)
@@ -78,13 +77,12 @@ async def test_disk_errors_cost_one_clip_only(doorbell: VirtualDoorbell, tmp_pat
     full.parent.mkdir()
     os.symlink("/dev/full", full)  # every write fails with ENOSPC
     async with recording(doorbell, tmp_path, pre_roll=0.0, post_roll=0.5) as (recorder, clips):
-        clips.override = [full, PermissionError("library refused"), full]
+        clips.override = [full, PermissionError("library refused")]
         recorder.trigger("ring")
         (failed,) = await clips.wait(1)
         recorder.trigger("ring")  # no path for it: no clip
         await wait_for(lambda: len(clips.reserved) == 2)
-        await asyncio.sleep(1)
-        recorder.paused = False
+        await asyncio.sleep(0.6)
         recorder.trigger("motion")
         (_, good) = await clips.wait(2)
     assert failed.mp4 == full

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 import logging
 import random
@@ -26,6 +28,7 @@ BACKOFF_MAX = 60.0
 _JITTER = 0.2
 # Every blocking PyAV call returns within this, so `stop()` and the watchdog get a look in.
 READ_SLICE = 0.5
+_MAX_HELD = 100  # untimed pictures kept at the start of a connection
 _SECRET_QUERY_KEYS = ("pass", "pwd", "user", "token", "auth", "key")
 
 
@@ -40,6 +43,21 @@ def mask_url(url: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     ]
     return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
+
+
+@dataclass(slots=True)
+class _Connection:
+    """One opened stream: its tracks and, from its first keyframe on, their parameters."""
+
+    video: VideoStream
+    audio: AudioStream | None
+    opened: float  # time.monotonic()
+    probed: bool  # the probe saw a whole picture before the open timeout
+    info: StreamInfo | None = None
+    held: list[tuple[bytes, int]] = field(default_factory=list)  # untimed: data, duration
+    early_audio: deque[tuple[bytes, tuple[int | None, int | None, int]]] = field(
+        default_factory=lambda: deque(maxlen=_MAX_HELD)
+    )
 
 
 class Ingest:
@@ -143,64 +161,113 @@ class Ingest:
             return False
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
+        probed = bool(video.codec_context.width)  # else the open timeout cut the probe short
+        connection = _Connection(video, audio, time.monotonic(), probed)
         streams = [video] if audio is None else [video, audio]
-        opened = last_packet = time.monotonic()
-        info: StreamInfo | None = None
+        last_packet = connection.opened
         while not self._stopping.is_set():
             try:
                 for packet in container.demux(streams):
                     last_packet = time.monotonic()
                     if self._stopping.is_set():
-                        return info is not None
-                    if packet.dts is None or packet.size == 0:
-                        continue
-                    if info is None:
-                        if last_packet - opened > self._watchdog:
-                            self._lost(f"no keyframe in {self._watchdog:g} s")
-                            return False
-                        if packet.stream is not video or not packet.is_keyframe:
-                            continue
-                        info = self._connect(video, audio, bytes(packet))
-                        if info is None:
-                            continue
-                    self._forward(
+                        break
+                    if packet.size and not self._take(
+                        connection,
                         "video" if packet.stream is video else "audio",
                         bytes(packet),
                         (packet.pts, packet.dts, packet.duration or 0),
                         packet.is_keyframe,
-                    )
-                self._lost("the device ended the stream")
-                return info is not None
+                    ):
+                        return connection.info is not None
+                else:
+                    self._lost("the device ended the stream")
+                break
             except av.error.ExitError:
                 # A read slice ran out; only a silence longer than the watchdog is fatal.
                 if time.monotonic() - last_packet >= self._watchdog:
                     self._lost(f"no media for {self._watchdog:g} s")
-                    return info is not None
+                    break
             except (av.FFmpegError, OSError) as err:
                 self._lost(self._redact(str(getattr(err, "strerror", None) or err)))
-                return info is not None
-        return info is not None
+                break
+        return connection.info is not None
 
-    def _connect(
-        self, video: VideoStream, audio: AudioStream | None, keyframe: bytes
-    ) -> StreamInfo | None:
+    def _take(
+        self,
+        connection: _Connection,
+        kind: StreamKind,
+        data: bytes,
+        stamps: tuple[int | None, int | None, int],
+        keyframe: bool,
+    ) -> bool:
+        """Hand on a copied packet (pts, dts, duration); return False to give up."""
+        if connection.info is None:
+            if time.monotonic() - connection.opened > self._watchdog:
+                self._lost(f"no keyframe in {self._watchdog:g} s")
+                return False
+            if not self._begin(connection, kind, data, stamps, keyframe):
+                return True
+        if stamps[1] is not None:
+            self._forward(kind, data, stamps, keyframe)
+        return True
+
+    def _begin(
+        self,
+        connection: _Connection,
+        kind: StreamKind,
+        data: bytes,
+        stamps: tuple[int | None, int | None, int],
+        keyframe: bool,
+    ) -> bool:
+        """Wait for the first timed keyframe, keeping what may follow it; True once there."""
+        dts, duration = stamps[1:]
+        held = connection.held
+        if kind == "audio":
+            if dts is not None:
+                connection.early_audio.append((data, stamps))
+            return False
+        if dts is None:
+            # FFmpeg's RTSP demuxer leaves the first pictures without timestamps: keep
+            # them, from a keyframe on, until a picture tells when they were. Unless the
+            # probe was cut short: cut mid-packet, it may have cost this picture's tail.
+            if not connection.probed:
+                return False
+            if keyframe:
+                connection.held = [(data, duration)]
+            elif held and len(held) < _MAX_HELD:
+                held.append((data, duration))
+            else:
+                held.clear()
+            return False
+        if not (held or keyframe) or not self._connect(connection, held[0][0] if held else data):
+            return False
+        dts -= sum(length or duration for _, length in held)
+        for number, (untimed, length) in enumerate(held):
+            self._forward("video", untimed, (dts, dts, length or duration), number == 0)
+            dts += length or duration
+        for early, early_stamps in connection.early_audio:
+            self._forward("audio", early, early_stamps, True)
+        return True
+
+    def _connect(self, connection: _Connection, keyframe: bytes) -> bool:
         """Describe a new connection's streams at its first keyframe and announce them."""
+        video, audio = connection.video, connection.audio
         size = (video.codec_context.width, video.codec_context.height)
-        if not all(size):
-            # The probe was cut short before it saw a picture: read the size from one.
+        if not connection.probed:
+            # The probe ended before it saw a picture: read the size from one.
             extradata = video.codec_context.extradata or b""
             frame = decode_keyframe(video.codec_context.name, extradata, keyframe)
             if frame is None:
-                return None
+                connection.held.clear()
+                return False
             size = (frame.width, frame.height)
-        info = describe_streams(video, audio, size)
+        info = connection.info = self.info = describe_streams(video, audio, size)
         self._timeline("video", video)
         if audio is not None:
             self._timeline("audio", audio)
-        self.info = info
         self._call(self._on_streams, info)
         self._set_connected(True)
-        return info
+        return True
 
     def _timeline(self, kind: StreamKind, stream: VideoStream | AudioStream) -> None:
         """Prepare a stream's timeline for a new connection's clock."""

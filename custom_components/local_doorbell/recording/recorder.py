@@ -256,7 +256,7 @@ class Recorder:
                 clip.writer = self._open(clip, packet)
             clip.writer.write(packet)
         except Exception as err:  # disk full, no permission, or the library refusing a path
-            _LOGGER.error("Could not write the clip %s: %s", clip.mp4, err)
+            _LOGGER.error("Could not write the %s clip %s: %s", clip.trigger, clip.mp4 or "", err)
             clip.failed = True
             return
         if packet.stream == "video" and packet.keyframe:
