@@ -84,7 +84,8 @@ async def _config_manager(request: web.Request) -> web.Response:
         value = request.query.get("T2UServer.Enable")
         if value not in ("true", "false"):
             return _bad_request()
-        state.cloud_enabled = value == "true"
+        if not state.cloud_locked:
+            state.cloud_enabled = value == "true"
         return _text(["OK"])
     tables = {
         "RTSP": [

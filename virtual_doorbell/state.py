@@ -50,6 +50,7 @@ class DeviceState:
     firmware: str = "2.800.0000000.7.R,build:2024-05-14"
     mac: str = "9C:8E:CD:00:00:01"
     cloud_enabled: bool = True
+    cloud_locked: bool = False  # firmware that answers OK but keeps its cloud on
     rtsp_port: int = 554
     heartbeat_max: int = 60
     quirks: Quirks = field(default_factory=Quirks)

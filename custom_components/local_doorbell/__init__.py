@@ -8,16 +8,17 @@ from pathlib import Path
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .clips import ClipManager, async_acquire_library, async_release_library
-from .const import DOMAIN
+from .const import CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF, DOMAIN
 from .devices.base import CannotConnect, InvalidAuth
 from .devices.dahua import DahuaDoorbell, url_host
 from .http import async_register_views
 from .privacy.egress import EgressRefused, UnresolvableHost, check_host
+from .privacy.vendor_cloud import ISSUE_VENDOR_CLOUD_ON
 from .recording.storage import StorageError, validate_root
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
 from .services import async_setup_services
@@ -107,8 +108,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
         configuration_url=f"http://{url_host(host)}:{port}/",
         cloud_enabled=cloud_enabled,
         clips=clips,
+        keep_cloud_off=entry.options.get(CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF),
     )
     entry.runtime_data = runtime
+    if runtime.keep_cloud_off:
+        await runtime.async_enforce_cloud_off(hass)
+    else:
+        ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{info.serial}")
     runtime.async_add_listener(clips.handle_event)
     await clips.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
@@ -101,6 +102,7 @@ class ClipManager:
         self._privacy = False
         self._storage_full: bool | None = None  # unknown until the first retention run
         self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._adding: set[concurrent.futures.Future[None]] = set()
         self.recorder = Recorder(
             stream_url,
             clip_paths=lambda trigger, start: library.clip_paths(serial, trigger, start),
@@ -135,6 +137,8 @@ class ClipManager:
         while self._unsubscribe:
             self._unsubscribe.pop()()
         await self.hass.async_add_executor_job(self.recorder.stop)
+        # The clip that stop() finished must reach the library before it closes.
+        await asyncio.gather(*(asyncio.wrap_future(future) for future in list(self._adding)))
 
     @callback
     def handle_event(self, event: DoorbellEvent) -> None:
@@ -160,11 +164,9 @@ class ClipManager:
 
     def _clip_written(self, result: ClipResult) -> None:
         """Take a finished clip from the recorder thread into the event loop."""
-        self.hass.loop.call_soon_threadsafe(self._async_add_clip_soon, result)
-
-    @callback
-    def _async_add_clip_soon(self, result: ClipResult) -> None:
-        self.hass.async_create_task(self._async_add_clip(result), eager_start=True)
+        future = asyncio.run_coroutine_threadsafe(self._async_add_clip(result), self.hass.loop)
+        self._adding.add(future)
+        future.add_done_callback(self._adding.discard)
 
     async def _async_add_clip(self, result: ClipResult) -> None:
         clip = await self.hass.async_add_executor_job(self.library.add, self.serial, result)

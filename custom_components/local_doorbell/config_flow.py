@@ -17,6 +17,7 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNA
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -27,6 +28,7 @@ from homeassistant.helpers.selector import (
 
 from .compat import vol
 from .const import (
+    CONF_KEEP_CLOUD_OFF,
     CONF_MAX_CLIP_LENGTH,
     CONF_MAX_STORAGE_GB,
     CONF_MIN_FREE_GB,
@@ -35,6 +37,7 @@ from .const import (
     CONF_RECORD_TRIGGERS,
     CONF_RETENTION_HOURS,
     CONF_STORAGE_ROOT,
+    DEFAULT_KEEP_CLOUD_OFF,
     DEFAULT_PORT,
     DEFAULT_USERNAME,
     DOMAIN,
@@ -90,6 +93,7 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_RETENTION_HOURS): _amount(1, 8760, 1, "h"),
         vol.Required(CONF_MAX_STORAGE_GB): _amount(0, 100000, 0.5, "GiB"),
         vol.Required(CONF_MIN_FREE_GB): _amount(0.1, 1000, 0.1, "GiB"),
+        vol.Required(CONF_KEEP_CLOUD_OFF): BooleanSelector(),
     }
 )
 
@@ -224,7 +228,12 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
                     return self.async_create_entry(
                         data={**user_input, CONF_STORAGE_ROOT: str(root)}
                     )
-        current = recording_settings(self.hass, self.config_entry.options).as_options()
+        current = {
+            **recording_settings(self.hass, self.config_entry.options).as_options(),
+            CONF_KEEP_CLOUD_OFF: self.config_entry.options.get(
+                CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF
+            ),
+        }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),

@@ -31,3 +31,11 @@ DEFAULT_MAX_CLIP_LENGTH: Final = 120
 DEFAULT_RETENTION_HOURS: Final = 72  # the European data-protection authorities' guideline
 DEFAULT_MAX_STORAGE_GB: Final = 0  # no cap
 DEFAULT_MIN_FREE_GB: Final = 1.0  # never fill the disk Home Assistant runs on
+
+CONF_KEEP_CLOUD_OFF: Final = "keep_vendor_cloud_off"
+DEFAULT_KEEP_CLOUD_OFF: Final = True
+
+
+def signal_state_changed(serial: str) -> str:
+    """Return the dispatcher signal that asks a doorbell's entities to write their state."""
+    return f"{DOMAIN}_state_changed_{serial}"

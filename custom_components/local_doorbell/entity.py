@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
+from .const import DOMAIN, signal_state_changed
 from .devices.base import DoorbellEvent, EventKind
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
 
@@ -42,6 +43,11 @@ class LocalDoorbellEntity(Entity):
         """Listen to the device's events."""
         await super().async_added_to_hass()
         self.async_on_remove(self.runtime.async_add_listener(self._handle_event))
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_state_changed(self.runtime.info.serial), self.async_write_ha_state
+            )
+        )
 
     def _handle_event(self, event: DoorbellEvent) -> None:
         """Write the state when the connection changes; subclasses add their own events."""

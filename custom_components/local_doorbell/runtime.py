@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
 from .clips import ClipManager
+from .const import DOMAIN
 from .devices.base import (
     DeviceInfo,
     DoorbellDevice,
@@ -18,6 +19,7 @@ from .devices.base import (
     InvalidAuth,
     StreamUrls,
 )
+from .privacy.vendor_cloud import async_enforce_cloud_off
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class DoorbellRuntime:
     configuration_url: str
     cloud_enabled: bool | None
     clips: ClipManager
+    keep_cloud_off: bool
     connected: bool = True
     active: dict[EventKind, bool] = field(default_factory=dict)
     _listeners: set[EventListener] = field(default_factory=set)
@@ -56,7 +59,11 @@ class DoorbellRuntime:
         try:
             async for event in self.device.events():
                 if event.kind is EventKind.ONLINE:
-                    self._set_connected(True)
+                    if self._set_connected(True) and self.keep_cloud_off:
+                        # A reset or a firmware update can turn the vendor's cloud back on.
+                        entry.async_create_background_task(
+                            hass, self.async_enforce_cloud_off(hass), f"{DOMAIN} cloud off"
+                        )
                 elif event.kind is EventKind.OFFLINE:
                     self._set_connected(False)
                 self._dispatch(event)
@@ -66,10 +73,20 @@ class DoorbellRuntime:
             self._dispatch(DoorbellEvent(kind=EventKind.OFFLINE))
             entry.async_start_reauth(hass)
 
-    def _set_connected(self, connected: bool) -> None:
-        """Log the first loss and the recovery, not every retry in between."""
+    async def async_enforce_cloud_off(self, hass: HomeAssistant) -> None:
+        """Turn the device's own cloud off and record what it reports afterwards."""
+        self.cloud_enabled = await async_enforce_cloud_off(
+            hass,
+            self.device,
+            serial=self.info.serial,
+            model=self.info.model,
+            url=self.configuration_url,
+        )
+
+    def _set_connected(self, connected: bool) -> bool:
+        """Log the first loss and the recovery, not every retry in between; tell if it changed."""
         if connected == self.connected:
-            return
+            return False
         self.connected = connected
         if connected:
             _LOGGER.info("%s (%s) is back online", self.info.model, self.info.serial)
@@ -77,6 +94,7 @@ class DoorbellRuntime:
             _LOGGER.warning("%s (%s) is unreachable", self.info.model, self.info.serial)
             # Nothing is known about motion while the device cannot tell us.
             self.active.clear()
+        return True
 
 
 type LocalDoorbellConfigEntry = ConfigEntry[DoorbellRuntime]

@@ -84,15 +84,6 @@ async def test_garbage_is_logged_and_survived(
     assert "custom_components.local_doorbell" in caplog.text
 
 
-async def test_vendor_cloud_sensor(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
-) -> None:
-    cloud = entity_id(hass, "binary_sensor", doorbell.state.serial, "vendor_cloud")
-    state = current(hass, cloud)
-    assert state.state == STATE_ON  # as shipped, the vendor's P2P service is on
-    assert state.attributes["device_class"] == "problem"
-
-
 async def test_camera_stream_source_and_image(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
 ) -> None:

@@ -34,6 +34,7 @@ def _options(root: str, **changes: object) -> dict[str, object]:
         CONF_RETENTION_HOURS: 24,
         CONF_MAX_STORAGE_GB: 2,
         CONF_MIN_FREE_GB: 1,
+        "keep_vendor_cloud_off": True,
         **changes,
     }
 
@@ -56,6 +57,7 @@ async def test_defaults_are_shown(
         CONF_RETENTION_HOURS: 72,
         CONF_MAX_STORAGE_GB: 0,
         CONF_MIN_FREE_GB: 1,
+        "keep_vendor_cloud_off": True,
     }
 
 

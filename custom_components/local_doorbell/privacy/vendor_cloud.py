@@ -1,0 +1,46 @@
+"""Keep the doorbell's own cloud (P2P) service off, and say so when that is not possible."""
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+
+from ..const import DOMAIN, signal_state_changed
+from ..devices.base import DoorbellDevice, DoorbellError
+
+_LOGGER = logging.getLogger(__name__)
+
+ISSUE_VENDOR_CLOUD_ON = "vendor_cloud_on"
+
+
+async def async_enforce_cloud_off(
+    hass: HomeAssistant, device: DoorbellDevice, *, serial: str, model: str, url: str
+) -> bool | None:
+    """Turn the service off over the local API and read it back; return its state."""
+    enabled: bool | None
+    try:
+        if await device.cloud_enabled():
+            await device.disable_cloud()
+            _LOGGER.info("Turned off the vendor cloud service of %s", model)
+        enabled = await device.cloud_enabled()
+    except DoorbellError as err:
+        _LOGGER.warning("Could not turn off the vendor cloud service of %s: %s", model, err)
+        enabled = None
+    issue_id = f"{ISSUE_VENDOR_CLOUD_ON}_{serial}"
+    if enabled is False:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+    else:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_VENDOR_CLOUD_ON,
+            translation_placeholders={"model": model, "url": url},
+        )
+    async_dispatcher_send(hass, signal_state_changed(serial))
+    return enabled
