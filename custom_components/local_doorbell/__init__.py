@@ -18,6 +18,7 @@ from .devices.base import CannotConnect, InvalidAuth
 from .devices.dahua import DahuaDoorbell, url_host
 from .http import async_register_views
 from .privacy.egress import EgressRefused, UnresolvableHost, check_host
+from .privacy.exposure import async_guard_exposure
 from .privacy.vendor_cloud import ISSUE_VENDOR_CLOUD_ON
 from .recording.storage import StorageError, validate_root
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
@@ -118,6 +119,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     runtime.async_add_listener(clips.handle_event)
     await clips.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(async_guard_exposure(hass, info.serial))
     entry.async_create_background_task(
         hass, runtime.async_run(hass, entry), f"{DOMAIN} events {info.serial}"
     )

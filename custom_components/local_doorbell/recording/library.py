@@ -283,16 +283,21 @@ class Library:
     def _reconcile(self, db: sqlite3.Connection) -> None:
         """Bring the index in line with the files: rows for unindexed clips, none for lost ones."""
         found, leftovers = find_clips(self.root, self._reserved)
-        paths = {clip_id: self._relative(mp4) for clip_id, (_, mp4) in found.items()}
-        indexed = {row["id"]: row["path"] for row in db.execute("SELECT id, path FROM clips")}
+        indexed: dict[str, str] = {}
+        for clip_id, path in db.execute("SELECT id, path FROM clips"):
+            indexed[clip_id] = path
         # A row whose path is not where the file lies is as stale as one without a file.
-        stale = [clip_id for clip_id, path in indexed.items() if paths.get(clip_id) != path]
+        stale = [
+            clip_id
+            for clip_id, path in indexed.items()
+            if (file := found.get(clip_id)) is None or file.path != path
+        ]
         added: Counter[Source] = Counter()
         with db:
             db.executemany("DELETE FROM clips WHERE id = ?", [(clip_id,) for clip_id in stale])
-            for clip_id, (device, mp4) in found.items():
-                if indexed.get(clip_id) != paths[clip_id]:
-                    clip, source = describe(self.root, device, mp4)
+            for clip_id, file in found.items():
+                if indexed.get(clip_id) != file.path:
+                    clip, source = describe(self.root, file.device, self.root / file.path)
                     insert(db, clip)
                     added[source] += 1
         _LOGGER.info(

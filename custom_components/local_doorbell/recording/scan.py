@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Set
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 import logging
+import os
 from pathlib import Path
 
 from .layout import (
@@ -30,46 +32,79 @@ class Source(StrEnum):
     UNREADABLE = "unreadable"
 
 
-def _dirs(parent: Path) -> list[Path]:
-    """Return the real (not symlinked) sub-folders of a folder, sorted."""
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A clip's video found under the root: its device folder and its path from the root."""
+
+    device: str
+    path: str  # relative to the root, in POSIX form, as the index stores it
+
+
+def _listing(folder: str) -> tuple[list[str], list[str], set[str]]:
+    """Return the real (not symlinked) sub-folders and regular files of a folder, sorted.
+
+    Also returns the names of all its entries. Uses the directory entries' own types: no
+    file is looked at on its own.
+    """
     # A symlink could lead out of the root; the library never makes one.
-    return sorted(path for path in parent.iterdir() if path.is_dir() and not path.is_symlink())
+    dirs: list[str] = []
+    files: list[str] = []
+    names: set[str] = set()
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            names.add(entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                dirs.append(entry.name)
+            elif entry.is_file(follow_symlinks=False):
+                files.append(entry.name)
+    return sorted(dirs), sorted(files), names
 
 
-def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, tuple[str, Path]], int]:
-    """Map each clip id under `root` to its device and mp4; remove leftovers of deleted clips.
+def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, Found], int]:
+    """Map each clip id under `root` to where its mp4 lies; remove leftovers of deleted clips.
 
     Files of `busy` clips (reserved, still being written) are left alone. Returns the clips
-    and how many leftover files were removed.
+    and how many leftover files were removed. Each folder is listed once, whatever the number
+    of clips in it.
     """
-    found: dict[str, tuple[str, Path]] = {}
+    found: dict[str, Found] = {}
     removed = 0
-    for device_dir in _dirs(root):
-        if not is_device(device_dir.name):
+    devices, _, _ = _listing(str(root))
+    for device in devices:
+        if not is_device(device):
             continue
-        for day_dir in _dirs(device_dir):
-            if parse_day(day_dir.name) is None:
+        days, _, _ = _listing(os.path.join(root, device))
+        for day in days:
+            if parse_day(day) is None:
                 continue
-            for file in sorted(day_dir.iterdir()):
-                stem, _, suffix = file.name.partition(".")
-                if stem in busy or not is_clip_id(stem) or file.is_symlink() or not file.is_file():
+            folder = os.path.join(root, device, day)
+            _, files, names = _listing(folder)
+            emptied = 0
+            for name in files:
+                stem, _, suffix = name.partition(".")
+                if stem in busy or not is_clip_id(stem):
                     continue
                 if suffix == "mp4":
                     if stem in found:
-                        _LOGGER.warning("Clip %s exists twice; %s is not indexed", stem, file)
+                        _LOGGER.warning(
+                            "Clip %s exists twice; %s is not indexed",
+                            stem,
+                            os.path.join(folder, name),
+                        )
                     else:
-                        found[stem] = (device_dir.name, file)
+                        found[stem] = Found(device, f"{device}/{day}/{name}")
                 # A sidecar half-written by a crash, or the thumbnail and sidecar of a clip
                 # whose deletion was interrupted after the video was gone.
                 elif suffix == "json.tmp" or (
-                    suffix in {"jpg", "json"} and not file.with_name(f"{stem}.mp4").exists()
+                    suffix in {"jpg", "json"} and f"{stem}.mp4" not in names
                 ):
-                    file.unlink()
-                    removed += 1
+                    os.unlink(os.path.join(folder, name))
+                    emptied += 1
+            removed += emptied
             # Emptied by deletions; a busy clip's folder has its files, or is today's and gets
             # made again by the next clip_paths().
-            if not any(day_dir.iterdir()):
-                day_dir.rmdir()
+            if emptied == len(names):
+                os.rmdir(folder)
     return found, removed
 
 

@@ -1,0 +1,157 @@
+"""The audit log: who exported, protected, unprotected or deleted which clip, and when."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+import sqlite3
+import threading
+
+from ..recording.database import DB_NAME
+
+# In the clip index's file, so that the history travels with the clips; retention never
+# touches this table (it holds no video), and exported or protected clips keep their rows.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    clip_id TEXT NOT NULL,
+    user_id TEXT,
+    user_name TEXT,
+    sha256 TEXT,
+    destination TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_clip ON audit (clip_id, at);
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit (action, at);
+"""
+# Each filter is skipped when its parameter is NULL; fixed-width UTC text sorts by time.
+_SELECT = """
+SELECT * FROM audit
+WHERE (:clip_id IS NULL OR clip_id = :clip_id) AND (:action IS NULL OR action = :action)
+ORDER BY at DESC, id DESC
+LIMIT :limit
+"""
+_INSERT = """
+INSERT INTO audit (at, action, clip_id, user_id, user_name, sha256, destination)
+VALUES (:at, :action, :clip_id, :user_id, :user_name, :sha256, :destination)
+"""
+
+
+class AuditAction(StrEnum):
+    """What was done to a clip."""
+
+    EXPORT = "export"
+    PROTECT = "protect"
+    UNPROTECT = "unprotect"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One audited action on a clip."""
+
+    id: int
+    at: datetime
+    action: AuditAction
+    clip_id: str
+    user_id: str | None
+    user_name: str | None
+    sha256: str | None  # of the exported mp4
+    destination: str | None  # the exported file
+
+
+class AuditLog:
+    """The audit table in a storage root's clip index; blocking, for an executor."""
+
+    def __init__(self, root: Path) -> None:
+        """Use the index of the library at `root`; nothing is touched before the first call."""
+        self.path = root / DB_NAME
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        *,
+        action: str,
+        clip_id: str,
+        user_id: str | None,
+        user_name: str | None,
+        sha256: str | None,
+        destination: str | None,
+        at: datetime,
+    ) -> AuditEntry:
+        """Append an entry and return it."""
+        if at.utcoffset() is None:
+            raise ValueError(f"{at!r} has no time zone")
+        entry_action = AuditAction(action)
+        at = at.astimezone(UTC)
+        row = {
+            "at": at.isoformat(timespec="microseconds"),
+            "action": entry_action.value,
+            "clip_id": clip_id,
+            "user_id": user_id,
+            "user_name": user_name,
+            "sha256": sha256,
+            "destination": destination,
+        }
+        with self._lock, closing(self._connect()) as db, db:
+            entry_id = db.execute(_INSERT, row).lastrowid
+        assert entry_id is not None
+        return AuditEntry(
+            id=entry_id,
+            at=at,
+            action=entry_action,
+            clip_id=clip_id,
+            user_id=user_id,
+            user_name=user_name,
+            sha256=sha256,
+            destination=destination,
+        )
+
+    def entries(self, clip_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        """Return the newest entries, of one clip if given, newest first."""
+        return self._select(clip_id=clip_id, action=None, limit=limit)
+
+    def last(self, action: str | None = None) -> AuditEntry | None:
+        """Return the newest entry, of one action if given."""
+        found = self._select(
+            clip_id=None, action=None if action is None else AuditAction(action), limit=1
+        )
+        return found[0] if found else None
+
+    def _select(self, *, clip_id: str | None, action: str | None, limit: int) -> list[AuditEntry]:
+        params = {"clip_id": clip_id, "action": action, "limit": limit}
+        with self._lock, closing(self._connect()) as db:
+            rows = db.execute(_SELECT, params).fetchall()
+        return [_entry(row) for row in rows]
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the existing index and make sure the audit table is there."""
+        # A connection per call: nothing to close when the library goes, and SQLite's own
+        # locking orders us with the library's connection. mode=rw never creates the file: an
+        # index the library did not make would be taken for a foreign one and set aside.
+        db = sqlite3.connect(f"{self.path.as_uri()}?mode=rw", uri=True)
+        try:
+            db.row_factory = sqlite3.Row
+            db.executescript(_SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    """Turn an audit row into an AuditEntry."""
+    return AuditEntry(
+        id=row["id"],
+        at=datetime.fromisoformat(row["at"]),
+        action=AuditAction(row["action"]),
+        clip_id=row["clip_id"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        sha256=row["sha256"],
+        destination=row["destination"],
+    )

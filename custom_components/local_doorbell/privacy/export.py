@@ -1,0 +1,230 @@
+"""The audited export, the only way a clip leaves the storage root; and the audit of clip actions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+import hashlib
+import logging
+import os
+from pathlib import Path
+import sqlite3
+
+from homeassistant.auth.models import User
+from homeassistant.components.logbook import async_log_entry
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from ..clips import async_find_clip, libraries
+from ..compat import vol
+from ..const import DOMAIN
+from ..recording.library import Clip, Library, LibraryError
+from .audit import AuditAction, AuditLog
+
+_LOGGER = logging.getLogger(__name__)
+
+SERVICE_EXPORT_CLIP = "export_clip"
+ATTR_CLIP_ID = "clip_id"
+ATTR_DESTINATION = "destination"
+EXPORT_SCHEMA = vol.Schema(
+    {vol.Required(ATTR_CLIP_ID): cv.string, vol.Required(ATTR_DESTINATION): cv.string}
+)
+DATA_AUDIT_LOGS: HassKey[dict[Path, AuditLog]] = HassKey(f"{DOMAIN}_audit_logs")
+_CHUNK = 1024 * 1024
+
+
+class _Refused(Exception):
+    """The destination is refused; `key` names the reason for the translated error."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
+    """Return the audit log of a storage root, one per root so that its lock is shared."""
+    logs = hass.data.setdefault(DATA_AUDIT_LOGS, {})
+    if root not in logs:
+        logs[root] = AuditLog(root)
+    return logs[root]
+
+
+async def async_audit(
+    hass: HomeAssistant, library_root: Path, action: AuditAction, clip_id: str, user_id: str | None
+) -> None:
+    """Record a clip action the owner took; a failure is logged, as the action is done."""
+    user = await hass.auth.async_get_user(user_id) if user_id else None
+    try:
+        await hass.async_add_executor_job(
+            lambda: audit_log(hass, library_root).record(
+                action=action,
+                clip_id=clip_id,
+                user_id=user_id,
+                user_name=user.name if user else None,
+                sha256=None,
+                destination=None,
+                at=dt_util.utcnow(),
+            )
+        )
+    except sqlite3.Error:
+        _LOGGER.exception("Could not write the audit entry: %s of clip %s", action, clip_id)
+
+
+async def async_export_clip(call: ServiceCall) -> None:
+    """Copy a clip into a local folder for an admin, with its SHA-256 in the audit log."""
+    hass = call.hass
+    user = await _async_admin(hass, call.context.user_id)
+    clip_id: str = call.data[ATTR_CLIP_ID]
+    destination: str = call.data[ATTR_DESTINATION]
+    placeholders = {"clip_id": clip_id, "destination": destination}
+    if "://" in destination:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="destination_is_url",
+            translation_placeholders=placeholders,
+        )
+    if (found := await async_find_clip(hass, clip_id)) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_clip",
+            translation_placeholders=placeholders,
+        )
+    library, clip = found
+    roots = [shared.root for shared in libraries(hass)]
+    try:
+        folder = await hass.async_add_executor_job(_check_folder, hass, destination, roots)
+    except _Refused as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=err.key,
+            translation_placeholders=placeholders,
+        ) from err
+    target, sha256 = await _async_copy(hass, library, clip, folder, placeholders)
+    await _async_record_export(hass, library.root, clip, user, target, sha256, placeholders)
+    _LOGGER.info(
+        "Clip %s exported to %s by %s (%s); SHA-256 %s", clip_id, target, user.name, user.id, sha256
+    )
+    camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{clip.device}_camera")
+    state = hass.states.get(camera) if camera else None
+    async_log_entry(
+        hass,
+        state.name if state else "Local Doorbell",
+        f"clip {clip_id} exported to {target} by {user.name}",
+        domain=DOMAIN,
+        entity_id=camera,
+        context=call.context,
+    )
+
+
+async def _async_admin(hass: HomeAssistant, user_id: str | None) -> User:
+    """Return the calling user if a person with admin rights, else refuse."""
+    user = await hass.auth.async_get_user(user_id) if user_id else None
+    # Automations, scripts and system users (Supervisor, Home Assistant Cloud) have no
+    # person to name in the audit log, so only a signed-in admin can take a clip out.
+    if user is None or not user.is_admin or not user.is_active or user.system_generated:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_admin")
+    return user
+
+
+def _check_folder(hass: HomeAssistant, destination: str, roots: Iterable[Path]) -> Path:
+    """Return the resolved export folder, or raise _Refused (blocking)."""
+    path = Path(destination)
+    if not path.is_absolute() or not hass.config.is_allowed_path(destination):
+        raise _Refused("destination_not_allowed")
+    folder = path.resolve()
+    if any(folder.is_relative_to(root) for root in roots):
+        raise _Refused("destination_in_storage")
+    # Home Assistant serves www at /local/ to anyone, without signing in.
+    if folder.is_relative_to(Path(hass.config.path("www")).resolve()):
+        raise _Refused("destination_public")
+    if not folder.is_dir():
+        raise _Refused("destination_not_folder")
+    return folder
+
+
+async def _async_copy(
+    hass: HomeAssistant, library: Library, clip: Clip, folder: Path, placeholders: dict[str, str]
+) -> tuple[Path, str]:
+    """Copy a clip and its thumbnail next to each other; return the mp4 copy and its hash."""
+    try:
+        mp4, thumbnail = library.path_of(clip), library.thumbnail_of(clip)
+        return await hass.async_add_executor_job(_copy_clip, mp4, thumbnail, folder / mp4.name)
+    except FileExistsError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="destination_exists",
+            translation_placeholders={**placeholders, "path": str(err.filename)},
+        ) from err
+    except (OSError, LibraryError) as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_failed",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+
+
+def _copy_clip(mp4: Path, thumbnail: Path | None, target: Path) -> tuple[Path, str]:
+    """Copy the mp4 (hashing it) and the thumbnail; leave nothing half-written (blocking)."""
+    written: list[Path] = []
+    try:
+        sha256 = _copy(mp4, target, written)
+        if thumbnail is not None and thumbnail.is_file():
+            _copy(thumbnail, target.with_suffix(thumbnail.suffix), written)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return target, sha256
+
+
+def _copy(source: Path, target: Path, written: list[Path]) -> str:
+    """Copy a file to a new file, never over an existing one; return the SHA-256 of the bytes."""
+    digest = hashlib.sha256()
+    # "x" refuses an existing file, and a symlink in its place, atomically.
+    with source.open("rb") as src, target.open("xb") as dst:
+        written.append(target)
+        while chunk := src.read(_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    return digest.hexdigest()
+
+
+async def _async_record_export(
+    hass: HomeAssistant,
+    root: Path,
+    clip: Clip,
+    user: User,
+    target: Path,
+    sha256: str,
+    placeholders: dict[str, str],
+) -> None:
+    """Write the audit row; without it the export is undone, as none may go unrecorded."""
+    try:
+        await hass.async_add_executor_job(
+            lambda: audit_log(hass, root).record(
+                action=AuditAction.EXPORT,
+                clip_id=clip.id,
+                user_id=user.id,
+                user_name=user.name,
+                sha256=sha256,
+                destination=str(target),
+                at=dt_util.utcnow(),
+            )
+        )
+    except sqlite3.Error as err:
+        await hass.async_add_executor_job(_remove_copies, target)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="export_failed",
+            translation_placeholders={**placeholders, "error": str(err)},
+        ) from err
+
+
+def _remove_copies(target: Path) -> None:
+    """Delete an unrecorded export's mp4 and thumbnail (blocking)."""
+    for path in (target, target.with_suffix(".jpg")):
+        path.unlink(missing_ok=True)
