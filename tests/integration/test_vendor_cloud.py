@@ -17,6 +17,10 @@ def _issue(hass: HomeAssistant, doorbell: VirtualDoorbell) -> ir.IssueEntry | No
     return ir.async_get(hass).async_get_issue(DOMAIN, f"vendor_cloud_on_{doorbell.state.serial}")
 
 
+def _cloud_on(doorbell: VirtualDoorbell) -> bool:
+    return doorbell.state.cloud_enabled
+
+
 async def _setup(
     hass: HomeAssistant, doorbell: VirtualDoorbell, **options: object
 ) -> MockConfigEntry:
@@ -34,10 +38,10 @@ async def _setup(
 async def test_turned_off_at_setup_and_after_a_reset(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    assert doorbell.state.cloud_enabled  # as shipped
+    assert _cloud_on(doorbell)  # as shipped
     await _setup(hass, doorbell)
     sensor = entity_id(hass, "binary_sensor", doorbell.state.serial, "vendor_cloud")
-    assert doorbell.state.cloud_enabled is False
+    assert not _cloud_on(doorbell)
     assert current(hass, sensor).state == STATE_OFF
     assert _issue(hass, doorbell) is None
     # A factory reset turns the vendor's cloud back on; the reconnect turns it off again.

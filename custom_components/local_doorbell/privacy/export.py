@@ -101,8 +101,9 @@ async def async_export_clip(call: ServiceCall) -> None:
             translation_key=err.key,
             translation_placeholders=placeholders,
         ) from err
-    target, sha256 = await _async_copy(hass, library, clip, folder, placeholders)
-    await _async_record_export(hass, library.root, clip, user, target, sha256, placeholders)
+    written, sha256 = await _async_copy(hass, library, clip, folder, placeholders)
+    target = written[0]
+    await _async_record_export(hass, library.root, clip, user, written, sha256, placeholders)
     _LOGGER.info(
         "Clip %s exported to %s by %s (%s); SHA-256 %s", clip_id, target, user.name, user.id, sha256
     )
@@ -146,8 +147,8 @@ def _check_folder(hass: HomeAssistant, destination: str, roots: Iterable[Path]) 
 
 async def _async_copy(
     hass: HomeAssistant, library: Library, clip: Clip, folder: Path, placeholders: dict[str, str]
-) -> tuple[Path, str]:
-    """Copy a clip and its thumbnail next to each other; return the mp4 copy and its hash."""
+) -> tuple[list[Path], str]:
+    """Copy a clip and its thumbnail; return the copies (the mp4 first) and the mp4's hash."""
     try:
         mp4, thumbnail = library.path_of(clip), library.thumbnail_of(clip)
         return await hass.async_add_executor_job(_copy_clip, mp4, thumbnail, folder / mp4.name)
@@ -165,7 +166,7 @@ async def _async_copy(
         ) from err
 
 
-def _copy_clip(mp4: Path, thumbnail: Path | None, target: Path) -> tuple[Path, str]:
+def _copy_clip(mp4: Path, thumbnail: Path | None, target: Path) -> tuple[list[Path], str]:
     """Copy the mp4 (hashing it) and the thumbnail; leave nothing half-written (blocking)."""
     written: list[Path] = []
     try:
@@ -173,10 +174,9 @@ def _copy_clip(mp4: Path, thumbnail: Path | None, target: Path) -> tuple[Path, s
         if thumbnail is not None and thumbnail.is_file():
             _copy(thumbnail, target.with_suffix(thumbnail.suffix), written)
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        _remove(written)
         raise
-    return target, sha256
+    return written, sha256
 
 
 def _copy(source: Path, target: Path, written: list[Path]) -> str:
@@ -198,7 +198,7 @@ async def _async_record_export(
     root: Path,
     clip: Clip,
     user: User,
-    target: Path,
+    written: list[Path],
     sha256: str,
     placeholders: dict[str, str],
 ) -> None:
@@ -211,12 +211,12 @@ async def _async_record_export(
                 user_id=user.id,
                 user_name=user.name,
                 sha256=sha256,
-                destination=str(target),
+                destination=str(written[0]),
                 at=dt_util.utcnow(),
             )
         )
     except sqlite3.Error as err:
-        await hass.async_add_executor_job(_remove_copies, target)
+        await hass.async_add_executor_job(_remove, written)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="export_failed",
@@ -224,7 +224,7 @@ async def _async_record_export(
         ) from err
 
 
-def _remove_copies(target: Path) -> None:
-    """Delete an unrecorded export's mp4 and thumbnail (blocking)."""
-    for path in (target, target.with_suffix(".jpg")):
+def _remove(written: list[Path]) -> None:
+    """Delete the files an export wrote, and only those (blocking)."""
+    for path in written:
         path.unlink(missing_ok=True)
