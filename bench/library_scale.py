@@ -187,7 +187,7 @@ def measure(count: int) -> Figures:
 def _row(name: str, small: float, large: float, floor: float | None) -> str:
     """Format one measurement: both sizes, growth, and the ratio to the floor at N."""
     ratio = "" if floor is None else f"{large / floor:.2f}"
-    return f"| {name:<42} | {small:>12.2f} | {large:>12.2f} | {large / small:>7.1f} | {ratio:>9} |"
+    return f"| {name:<42} | {small:>14.2f} | {large:>14.2f} | {large / small:>7.1f} | {ratio:>9} |"
 
 
 def main(clips: int) -> tuple[Figures, Figures]:
@@ -196,8 +196,8 @@ def main(clips: int) -> tuple[Figures, Figures]:
     large = measure(clips)
     n, r = f"{large.clips:,} clips", f"{small.clips:,} (ref.)"
     print(f"Built {small.clips:,} clips in {small.build_s:.1f} s, {n} in {large.build_s:.1f} s")
-    print(f"| {'measurement (ms)':<42} | {r:>12} | {n:>12} | growth  | vs. floor |")
-    print(f"| {'-' * 42} | {'-' * 12} | {'-' * 12} | ------- | --------- |")
+    print(f"| {'measurement (ms)':<42} | {r:>14} | {n:>14} | growth  | vs. floor |")
+    print(f"| {'-' * 42} | {"-" * 14} | {"-" * 14} | ------- | --------- |")
     print(_row("bare os.scandir walk of the root (floor)", small.walk, large.walk, None))
     print(
         _row(

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
-
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME, Platform
+from homeassistant.const import CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .clips import ClipManager, async_acquire_library, async_release_library
+from .connection import async_connect
 from .const import CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF, DOMAIN
-from .devices.base import CannotConnect, InvalidAuth
-from .devices.dahua import DahuaDoorbell, url_host
+from .devices.dahua import url_host
 from .http import async_register_views
-from .privacy.egress import EgressRefused, UnresolvableHost, check_host
 from .privacy.exposure import async_guard_exposure
 from .privacy.vendor_cloud import ISSUE_VENDOR_CLOUD_ON
-from .recording.storage import StorageError, validate_root
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
 from .services import async_setup_services
-from .settings import recording_settings
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -47,71 +39,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
-    """Connect to the doorbell and set up its entities."""
-    host: str = entry.data[CONF_HOST]
-    port: int = entry.data[CONF_PORT]
-    try:
-        await check_host(host, port)
-    except EgressRefused as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="not_local",
-            translation_placeholders={"host": host, "address": err.address},
-        ) from err
-    except UnresolvableHost as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"host": host},
-        ) from err
-    device = DahuaDoorbell(
-        async_get_clientsession(hass),
-        host,
-        port,
-        entry.data[CONF_USERNAME],
-        entry.data[CONF_PASSWORD],
-    )
-    try:
-        info = await device.probe()
-        urls = await device.stream_urls()
-        cloud_enabled = await device.cloud_enabled()
-    except InvalidAuth as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders={"host": host},
-        ) from err
-    except CannotConnect as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"host": host},
-        ) from err
-    settings = recording_settings(hass, entry.options)
-    try:
-        await hass.async_add_executor_job(
-            partial(validate_root, settings.root, config_dir=Path(hass.config.config_dir))
-        )
-    except StorageError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="storage_unusable",
-            translation_placeholders={"root": str(settings.root)},
-        ) from err
-    library = await async_acquire_library(hass, settings.root)
+    """Connect to the doorbell, start recording and set up its entities."""
+    connection = await async_connect(hass, entry)
+    info = connection.info
+    library = await async_acquire_library(hass, connection.settings.root)
     clips = ClipManager(
-        hass, serial=info.serial, stream_url=urls.main, settings=settings, library=library
+        hass,
+        serial=info.serial,
+        stream_url=connection.urls.main,
+        settings=connection.settings,
+        library=library,
     )
-    runtime = DoorbellRuntime(
-        device=device,
+    entry.runtime_data = runtime = DoorbellRuntime(
+        device=connection.device,
         info=info,
-        urls=urls,
-        configuration_url=f"http://{url_host(host)}:{port}/",
-        cloud_enabled=cloud_enabled,
+        urls=connection.urls,
+        configuration_url=f"http://{url_host(entry.data[CONF_HOST])}:{entry.data[CONF_PORT]}/",
+        cloud_enabled=connection.cloud_enabled,
         clips=clips,
         keep_cloud_off=entry.options.get(CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF),
     )
-    entry.runtime_data = runtime
     if runtime.keep_cloud_off:
         await runtime.async_enforce_cloud_off(hass)
     else:

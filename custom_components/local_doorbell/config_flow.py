@@ -15,7 +15,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -45,7 +44,7 @@ from .const import (
 )
 from .devices.base import CannotConnect, DeviceInfo, InvalidAuth
 from .devices.dahua import DahuaDoorbell
-from .privacy.egress import EgressRefused, UnresolvableHost, check_host
+from .privacy.egress import EgressRefused, UnresolvableHost, check_host, local_only_session
 from .recording.storage import StorageError, validate_root
 from .settings import recording_settings
 
@@ -119,19 +118,18 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
             return "not_local"
         except UnresolvableHost:
             return "cannot_connect"
-        device = DahuaDoorbell(
-            async_get_clientsession(self.hass),
-            host,
-            int(data[CONF_PORT]),
-            data[CONF_USERNAME],
-            data[CONF_PASSWORD],
-        )
-        try:
-            return await device.probe()
-        except InvalidAuth:
-            return "invalid_auth"
-        except CannotConnect:
-            return "cannot_connect"
+        # The probe's own connections are checked again, at the moment they are made.
+        refused: list[EgressRefused] = []
+        async with local_only_session(refused.append) as session:
+            device = DahuaDoorbell(
+                session, host, int(data[CONF_PORT]), data[CONF_USERNAME], data[CONF_PASSWORD]
+            )
+            try:
+                return await device.probe()
+            except InvalidAuth:
+                return "invalid_auth"
+            except CannotConnect:
+                return "not_local" if refused else "cannot_connect"
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the doorbell's address and credentials."""

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import ipaddress
 import socket
+
+from aiohttp import ClientSession, TCPConnector
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 _LOCAL_NETWORKS = tuple(
     ipaddress.ip_network(net)
@@ -21,7 +26,7 @@ _LOCAL_NETWORKS = tuple(
 )
 
 
-class EgressRefused(Exception):
+class EgressRefused(OSError):
     """The address is not inside the home network."""
 
     def __init__(self, host: str, address: str) -> None:
@@ -59,3 +64,55 @@ async def check_host(host: str, port: int) -> list[str]:
         if not is_local_address(address):
             raise EgressRefused(host, address)
     return addresses
+
+
+class LocalOnlyResolver(AbstractResolver):
+    """An aiohttp resolver that resolves on every connection and refuses non-local answers."""
+
+    def __init__(self, on_refused: Callable[[EgressRefused], None]) -> None:
+        """Call `on_refused` (from the event loop) whenever a connection is refused."""
+        self._on_refused = on_refused
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """Resolve like the system does, then check every address before any is used."""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, family=family
+            )
+        except (OSError, UnicodeError) as err:
+            raise OSError(f"{host} does not resolve: {err}") from err
+        results: list[ResolveResult] = []
+        for info_family, _, proto, _, sockaddr in infos:
+            address = str(sockaddr[0])
+            if not is_local_address(address):
+                refused = EgressRefused(host, address)
+                self._on_refused(refused)
+                raise refused
+            results.append(
+                {
+                    "hostname": host,
+                    "host": address,
+                    "port": int(sockaddr[1]),
+                    "family": info_family,
+                    "proto": proto,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            )
+        return results
+
+    async def close(self) -> None:
+        """Nothing to close: the event loop's resolver is shared."""
+
+
+def with_address(url: str, address: str) -> str:
+    """Return `url` pointing at a checked address instead of a name, credentials kept."""
+    return str(URL(url, encoded=True).with_host(address))
+
+
+def local_only_session(on_refused: Callable[[EgressRefused], None]) -> ClientSession:
+    """Return an HTTP session whose every connection is resolved and checked first."""
+    resolver = LocalOnlyResolver(on_refused)
+    # No DNS cache: a name that starts resolving elsewhere is caught at the next connection.
+    return ClientSession(connector=TCPConnector(resolver=resolver, use_dns_cache=False))

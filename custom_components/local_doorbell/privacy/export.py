@@ -1,8 +1,9 @@
-"""The audited export, the only way a clip leaves the storage root; and the audit of clip actions."""
+"""The audited export, the only way a clip leaves the storage root, and the clip actions' audit."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 import hashlib
 import logging
 import os
@@ -21,7 +22,7 @@ from ..clips import async_find_clip, libraries
 from ..compat import vol
 from ..const import DOMAIN
 from ..recording.library import Clip, Library, LibraryError
-from .audit import AuditAction, AuditLog
+from .audit import AuditAction, AuditEntry, AuditLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -56,9 +57,10 @@ async def async_audit(
 ) -> None:
     """Record a clip action the owner took; a failure is logged, as the action is done."""
     user = await hass.auth.async_get_user(user_id) if user_id else None
+    audit = audit_log(hass, library_root)
     try:
         await hass.async_add_executor_job(
-            lambda: audit_log(hass, library_root).record(
+            lambda: audit.record(
                 action=action,
                 clip_id=clip_id,
                 user_id=user_id,
@@ -80,42 +82,59 @@ async def async_export_clip(call: ServiceCall) -> None:
     destination: str = call.data[ATTR_DESTINATION]
     placeholders = {"clip_id": clip_id, "destination": destination}
     if "://" in destination:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="destination_is_url",
-            translation_placeholders=placeholders,
-        )
+        raise _invalid("destination_is_url", placeholders)
     if (found := await async_find_clip(hass, clip_id)) is None:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_clip",
-            translation_placeholders=placeholders,
-        )
+        raise _invalid("unknown_clip", placeholders)
     library, clip = found
     roots = [shared.root for shared in libraries(hass)]
+    audit = audit_log(hass, library.root)
     try:
-        folder = await hass.async_add_executor_job(_check_folder, hass, destination, roots)
+        entry = await hass.async_add_executor_job(
+            partial(
+                _export,
+                hass,
+                library=library,
+                clip=clip,
+                destination=destination,
+                roots=roots,
+                user=user,
+                audit=audit,
+            )
+        )
     except _Refused as err:
-        raise ServiceValidationError(
+        raise _invalid(err.key, placeholders) from err
+    except FileExistsError as err:
+        raise _invalid("destination_exists", {**placeholders, "path": str(err.filename)}) from err
+    except (OSError, LibraryError, sqlite3.Error) as err:
+        raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key=err.key,
-            translation_placeholders=placeholders,
+            translation_key="export_failed",
+            translation_placeholders={**placeholders, "error": str(err)},
         ) from err
-    written, sha256 = await _async_copy(hass, library, clip, folder, placeholders)
-    target = written[0]
-    await _async_record_export(hass, library.root, clip, user, written, sha256, placeholders)
     _LOGGER.info(
-        "Clip %s exported to %s by %s (%s); SHA-256 %s", clip_id, target, user.name, user.id, sha256
+        "Clip %s exported to %s by %s (%s); SHA-256 %s",
+        clip_id,
+        entry.destination,
+        user.name,
+        user.id,
+        entry.sha256,
     )
     camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{clip.device}_camera")
     state = hass.states.get(camera) if camera else None
     async_log_entry(
         hass,
         state.name if state else "Local Doorbell",
-        f"clip {clip_id} exported to {target} by {user.name}",
+        f"clip {clip_id} exported to {entry.destination} by {user.name}",
         domain=DOMAIN,
         entity_id=camera,
         context=call.context,
+    )
+
+
+def _invalid(key: str, placeholders: dict[str, str]) -> ServiceValidationError:
+    """Return the translated error of a call that cannot be done as asked."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
     )
 
 
@@ -127,6 +146,39 @@ async def _async_admin(hass: HomeAssistant, user_id: str | None) -> User:
     if user is None or not user.is_admin or not user.is_active or user.system_generated:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_admin")
     return user
+
+
+def _export(
+    hass: HomeAssistant,
+    *,
+    library: Library,
+    clip: Clip,
+    destination: str,
+    roots: Iterable[Path],
+    user: User,
+    audit: AuditLog,
+) -> AuditEntry:
+    """Copy the clip and its thumbnail, and record it; leave no copy unrecorded (blocking)."""
+    folder = _check_folder(hass, destination, roots)
+    mp4, thumbnail = library.path_of(clip), library.thumbnail_of(clip)
+    written: list[Path] = []
+    try:
+        sha256 = _copy(mp4, folder / mp4.name, written)
+        if thumbnail is not None and thumbnail.is_file():
+            _copy(thumbnail, folder / thumbnail.name, written)
+        return audit.record(
+            action=AuditAction.EXPORT,
+            clip_id=clip.id,
+            user_id=user.id,
+            user_name=user.name,
+            sha256=sha256,
+            destination=str(written[0]),
+            at=dt_util.utcnow(),
+        )
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _check_folder(hass: HomeAssistant, destination: str, roots: Iterable[Path]) -> Path:
@@ -145,40 +197,6 @@ def _check_folder(hass: HomeAssistant, destination: str, roots: Iterable[Path]) 
     return folder
 
 
-async def _async_copy(
-    hass: HomeAssistant, library: Library, clip: Clip, folder: Path, placeholders: dict[str, str]
-) -> tuple[list[Path], str]:
-    """Copy a clip and its thumbnail; return the copies (the mp4 first) and the mp4's hash."""
-    try:
-        mp4, thumbnail = library.path_of(clip), library.thumbnail_of(clip)
-        return await hass.async_add_executor_job(_copy_clip, mp4, thumbnail, folder / mp4.name)
-    except FileExistsError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="destination_exists",
-            translation_placeholders={**placeholders, "path": str(err.filename)},
-        ) from err
-    except (OSError, LibraryError) as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="export_failed",
-            translation_placeholders={**placeholders, "error": str(err)},
-        ) from err
-
-
-def _copy_clip(mp4: Path, thumbnail: Path | None, target: Path) -> tuple[list[Path], str]:
-    """Copy the mp4 (hashing it) and the thumbnail; leave nothing half-written (blocking)."""
-    written: list[Path] = []
-    try:
-        sha256 = _copy(mp4, target, written)
-        if thumbnail is not None and thumbnail.is_file():
-            _copy(thumbnail, target.with_suffix(thumbnail.suffix), written)
-    except BaseException:
-        _remove(written)
-        raise
-    return written, sha256
-
-
 def _copy(source: Path, target: Path, written: list[Path]) -> str:
     """Copy a file to a new file, never over an existing one; return the SHA-256 of the bytes."""
     digest = hashlib.sha256()
@@ -191,40 +209,3 @@ def _copy(source: Path, target: Path, written: list[Path]) -> str:
         dst.flush()
         os.fsync(dst.fileno())
     return digest.hexdigest()
-
-
-async def _async_record_export(
-    hass: HomeAssistant,
-    root: Path,
-    clip: Clip,
-    user: User,
-    written: list[Path],
-    sha256: str,
-    placeholders: dict[str, str],
-) -> None:
-    """Write the audit row; without it the export is undone, as none may go unrecorded."""
-    try:
-        await hass.async_add_executor_job(
-            lambda: audit_log(hass, root).record(
-                action=AuditAction.EXPORT,
-                clip_id=clip.id,
-                user_id=user.id,
-                user_name=user.name,
-                sha256=sha256,
-                destination=str(written[0]),
-                at=dt_util.utcnow(),
-            )
-        )
-    except sqlite3.Error as err:
-        await hass.async_add_executor_job(_remove, written)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="export_failed",
-            translation_placeholders={**placeholders, "error": str(err)},
-        ) from err
-
-
-def _remove(written: list[Path]) -> None:
-    """Delete the files an export wrote, and only those (blocking)."""
-    for path in written:
-        path.unlink(missing_ok=True)

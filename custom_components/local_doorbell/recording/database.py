@@ -46,6 +46,15 @@ WHERE (:device IS NULL OR device = :device)
 ORDER BY start_ts DESC, id DESC
 LIMIT :limit
 """
+# Keyset paging: the rows after (:start_ts, :id) in age order; ('', '') starts at the oldest.
+SELECT_OLDEST_UNPROTECTED = """
+SELECT * FROM clips
+WHERE protected = 0
+  AND (:device IS NULL OR device = :device)
+  AND (start_ts, id) > (:start_ts, :id)
+ORDER BY start_ts, id
+LIMIT :limit
+"""
 SELECT_TOTALS = """
 SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clips WHERE (:device IS NULL OR device = :device)
 """
@@ -122,6 +131,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def timestamp(moment: datetime) -> str:
+    """Return a UTC time as the index stores it."""
+    return f"{moment:{_TS_FORMAT}}"
+
+
 def insert(db: sqlite3.Connection, clip: Clip) -> None:
     """Add a clip's row, its day being its folder's; the caller commits."""
     db.execute(
@@ -131,8 +145,8 @@ def insert(db: sqlite3.Connection, clip: Clip) -> None:
             "device": clip.device,
             "day": Path(clip.path).parent.name,
             "trigger": clip.trigger,
-            "start_ts": f"{clip.start:{_TS_FORMAT}}",
-            "end_ts": f"{clip.end:{_TS_FORMAT}}",
+            "start_ts": timestamp(clip.start),
+            "end_ts": timestamp(clip.end),
             "duration": clip.duration,
             "size": clip.size,
             "path": clip.path,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 import logging
 import random
@@ -19,6 +18,7 @@ from av.video.stream import VideoStream
 
 from .keyframe import decode_keyframe
 from .packet import Packet, StreamKind
+from .startup import Demuxed, Startup
 from .streams import StreamInfo, as_fraction, describe_streams
 from .timeline import Timeline
 
@@ -28,7 +28,6 @@ BACKOFF_MAX = 60.0
 _JITTER = 0.2
 # Every blocking PyAV call returns within this, so `stop()` and the watchdog get a look in.
 READ_SLICE = 0.5
-_MAX_HELD = 100  # untimed pictures kept at the start of a connection
 _SECRET_QUERY_KEYS = ("pass", "pwd", "user", "token", "auth", "key")
 
 
@@ -45,6 +44,10 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
 
 
+def _time_base(stream: VideoStream | AudioStream) -> Fraction:
+    return as_fraction(stream.time_base, Fraction(1, 90_000))
+
+
 @dataclass(slots=True)
 class _Connection:
     """One opened stream: its tracks and, from its first keyframe on, their parameters."""
@@ -52,12 +55,8 @@ class _Connection:
     video: VideoStream
     audio: AudioStream | None
     opened: float  # time.monotonic()
-    probed: bool  # the probe saw a whole picture before the open timeout
+    startup: Startup
     info: StreamInfo | None = None
-    held: list[tuple[bytes, int]] = field(default_factory=list)  # untimed: data, duration
-    early_audio: deque[tuple[bytes, tuple[int | None, int | None, int]]] = field(
-        default_factory=lambda: deque(maxlen=_MAX_HELD)
-    )
 
 
 class Ingest:
@@ -161,8 +160,12 @@ class Ingest:
             return False
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        probed = bool(video.codec_context.width)  # else the open timeout cut the probe short
-        connection = _Connection(video, audio, time.monotonic(), probed)
+        startup = Startup(
+            probed=bool(video.codec_context.width),  # else the open timeout cut the probe
+            video_time_base=_time_base(video),
+            audio_time_base=None if audio is None else _time_base(audio),
+        )
+        connection = _Connection(video, audio, time.monotonic(), startup)
         streams = [video] if audio is None else [video, audio]
         last_packet = connection.opened
         while not self._stopping.is_set():
@@ -173,12 +176,17 @@ class Ingest:
                         break
                     if packet.size and not self._take(
                         connection,
-                        "video" if packet.stream is video else "audio",
-                        bytes(packet),
-                        (packet.pts, packet.dts, packet.duration or 0),
-                        packet.is_keyframe,
+                        Demuxed(
+                            kind="video" if packet.stream is video else "audio",
+                            data=bytes(packet),
+                            pts=packet.pts,
+                            dts=packet.dts,
+                            duration=packet.duration or 0,
+                            keyframe=packet.is_keyframe,
+                            wall=time.time(),
+                        ),
                     ):
-                        return connection.info is not None
+                        return False
                 else:
                     self._lost("the device ended the stream")
                 break
@@ -192,73 +200,31 @@ class Ingest:
                 break
         return connection.info is not None
 
-    def _take(
-        self,
-        connection: _Connection,
-        kind: StreamKind,
-        data: bytes,
-        stamps: tuple[int | None, int | None, int],
-        keyframe: bool,
-    ) -> bool:
-        """Hand on a copied packet (pts, dts, duration); return False to give up."""
+    def _take(self, connection: _Connection, packet: Demuxed) -> bool:
+        """Hand on a copied packet once the connection has started; False to give up."""
+        ready = connection.startup.take(packet)
         if connection.info is None:
-            if time.monotonic() - connection.opened > self._watchdog:
-                self._lost(f"no keyframe in {self._watchdog:g} s")
-                return False
-            if not self._begin(connection, kind, data, stamps, keyframe):
+            if not ready:
+                if time.monotonic() - connection.opened > self._watchdog:
+                    self._lost(f"no keyframe in {self._watchdog:g} s")
+                    return False
                 return True
-        if stamps[1] is not None:
-            self._forward(kind, data, stamps, keyframe)
-        return True
-
-    def _begin(
-        self,
-        connection: _Connection,
-        kind: StreamKind,
-        data: bytes,
-        stamps: tuple[int | None, int | None, int],
-        keyframe: bool,
-    ) -> bool:
-        """Wait for the first timed keyframe, keeping what may follow it; True once there."""
-        dts, duration = stamps[1:]
-        held = connection.held
-        if kind == "audio":
-            if dts is not None:
-                connection.early_audio.append((data, stamps))
-            return False
-        if dts is None:
-            # FFmpeg's RTSP demuxer leaves the first pictures without timestamps: keep
-            # them, from a keyframe on, until a picture tells when they were. Unless the
-            # probe was cut short: cut mid-packet, it may have cost this picture's tail.
-            if not connection.probed:
-                return False
-            if keyframe:
-                connection.held = [(data, duration)]
-            elif held and len(held) < _MAX_HELD:
-                held.append((data, duration))
-            else:
-                held.clear()
-            return False
-        if not (held or keyframe) or not self._connect(connection, held[0][0] if held else data):
-            return False
-        dts -= sum(length or duration for _, length in held)
-        for number, (untimed, length) in enumerate(held):
-            self._forward("video", untimed, (dts, dts, length or duration), number == 0)
-            dts += length or duration
-        for early, early_stamps in connection.early_audio:
-            self._forward("audio", early, early_stamps, True)
+            if not self._connect(connection, ready[0].data):
+                connection.startup.reset()
+                return True
+        for timed in ready:
+            self._forward(timed)
         return True
 
     def _connect(self, connection: _Connection, keyframe: bytes) -> bool:
         """Describe a new connection's streams at its first keyframe and announce them."""
         video, audio = connection.video, connection.audio
         size = (video.codec_context.width, video.codec_context.height)
-        if not connection.probed:
+        if not all(size):
             # The probe ended before it saw a picture: read the size from one.
             extradata = video.codec_context.extradata or b""
             frame = decode_keyframe(video.codec_context.name, extradata, keyframe)
             if frame is None:
-                connection.held.clear()
                 return False
             size = (frame.width, frame.height)
         info = connection.info = self.info = describe_streams(video, audio, size)
@@ -271,7 +237,7 @@ class Ingest:
 
     def _timeline(self, kind: StreamKind, stream: VideoStream | AudioStream) -> None:
         """Prepare a stream's timeline for a new connection's clock."""
-        time_base = as_fraction(stream.time_base, Fraction(1, 90_000))
+        time_base = _time_base(stream)
         rate = stream.average_rate if isinstance(stream, VideoStream) else None
         period = 1 / as_fraction(rate, Fraction(50))  # audio: 20 ms, as cameras send G.711
         step = round(period / time_base)
@@ -280,28 +246,21 @@ class Ingest:
         else:
             self._timelines[kind] = Timeline(time_base, step)
 
-    def _forward(
-        self,
-        kind: StreamKind,
-        data: bytes,
-        stamps: tuple[int | None, int | None, int],
-        keyframe: bool,
-    ) -> None:
-        """Place a copied packet (pts, dts, duration) on the continuous timeline; hand it on."""
-        timeline = self._timelines[kind]
-        wall = time.time()
-        placed = timeline.place(*stamps, wall)
+    def _forward(self, packet: Demuxed) -> None:
+        """Put a packet on its stream's continuous timeline and hand it on."""
+        timeline = self._timelines[packet.kind]
+        placed = timeline.place(packet.pts, packet.dts, packet.duration, packet.wall)
         if placed is None:
             return
         copied = Packet(
-            stream=kind,
-            data=data,
+            stream=packet.kind,
+            data=packet.data,
             pts=placed[0],
             dts=placed[1],
-            duration=stamps[2],
+            duration=packet.duration,
             time_base=timeline.time_base,
-            keyframe=keyframe,
-            wall=wall,
+            keyframe=packet.keyframe,
+            wall=packet.wall,
         )
         self._call(self._on_packet, copied)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 import logging
@@ -14,9 +16,11 @@ from typing import Protocol
 from .database import (
     DB_NAME,
     SELECT_CLIPS,
+    SELECT_OLDEST_UNPROTECTED,
     SELECT_TOTALS,
     insert,
     open_index,
+    timestamp,
     to_clip,
 )
 from .layout import (
@@ -101,6 +105,7 @@ class Library:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self._reserved: set[str] = set()
+        self._batching = False
 
     def open(self) -> None:
         """Open the index (rebuilding it if missing or damaged) and reconcile it with disk.
@@ -172,7 +177,7 @@ class Library:
                 raise LibraryError(f"clip {clip.id} is already in the library")
             # The sidecar first: a crash before the row is written loses nothing.
             write_sidecar(mp4.with_suffix(".json"), clip)
-            with db:
+            with self._write() as db:
                 insert(db, clip)
             self._reserved.discard(clip.id)
         return clip
@@ -220,7 +225,7 @@ class Library:
             clip = replace(self.get(clip_id), protected=protected)
             # The sidecar first: it is what a rebuilt index trusts.
             write_sidecar(self.path_of(clip).with_suffix(".json"), clip)
-            with self._connection() as db:
+            with self._write() as db:
                 db.execute("UPDATE clips SET protected = ? WHERE id = ?", (protected, clip_id))
         _LOGGER.info("Clip %s is now %s", clip_id, "protected" if protected else "unprotected")
         return clip
@@ -236,9 +241,44 @@ class Library:
             # next open() removes it.
             for path in (mp4, mp4.with_suffix(".jpg"), mp4.with_suffix(".json")):
                 path.unlink(missing_ok=True)
-            with self._connection() as db:
+            with self._write() as db:
                 db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
         _LOGGER.debug("Deleted clip %s", clip_id)
+
+    def oldest_unprotected(
+        self, device: str | None = None, *, after: Clip | None = None, limit: int = 100
+    ) -> list[Clip]:
+        """Return up to `limit` unprotected clips, oldest first, of one device if given.
+
+        Ties in start time are broken by id. With `after`, the list starts past that clip:
+        passing the last clip of one call pages through the rest.
+        """
+        params = {
+            "device": device,
+            "start_ts": "" if after is None else timestamp(after.start),
+            "id": "" if after is None else after.id,
+            "limit": limit,
+        }
+        with self._lock:
+            rows = self._connection().execute(SELECT_OLDEST_UNPROTECTED, params).fetchall()
+        return [to_clip(row) for row in rows]
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the library for a series of changes and commit their rows together at the end.
+
+        Other callers wait until the block ends. Each change writes or deletes its files at
+        once, so whatever was done is committed even when the block raises.
+        """
+        with self._lock:
+            outer = not self._batching
+            self._batching = True
+            try:
+                yield
+            finally:
+                if outer:
+                    self._batching = False
+                    self._connection().commit()
 
     def path_of(self, clip: Clip) -> Path:
         """Return the absolute path of a clip's mp4; UnsafePath if it leads outside the root."""
@@ -265,6 +305,16 @@ class Library:
         if self._db is None:
             raise LibraryError("the clip library is not open")
         return self._db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """Return the connection for one change; it commits at the end unless in a batch."""
+        db = self._connection()
+        if self._batching:
+            yield db
+        else:
+            with db:
+                yield db
 
     def _select(
         self,

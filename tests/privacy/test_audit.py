@@ -1,0 +1,119 @@
+"""The audit log keeps who did what to which clip, beside the clip index, whatever retention does."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+import sqlite3
+
+import pytest
+
+from custom_components.local_doorbell.privacy.audit import AuditAction, AuditEntry, AuditLog
+from custom_components.local_doorbell.recording.library import Library
+
+T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    library = Library(tmp_path / "root")
+    library.open()
+    return library
+
+
+def _record(audit: AuditLog, action: str, clip_id: str, at: datetime, **kw: str) -> AuditEntry:
+    return audit.record(
+        action=action,
+        clip_id=clip_id,
+        user_id=kw.get("user_id"),
+        user_name=kw.get("user_name"),
+        sha256=kw.get("sha256"),
+        destination=kw.get("destination"),
+        at=at,
+    )
+
+
+def test_entries_newest_first_by_clip_and_action(library: Library) -> None:
+    audit = AuditLog(library.root)
+    assert audit.entries() == []
+    assert audit.last() is None
+    export = _record(
+        audit,
+        "export",
+        "a",
+        T0,
+        user_id="u1",
+        user_name="Ann",
+        sha256="0" * 64,
+        destination="/exports/a.mp4",
+    )
+    assert export.action is AuditAction.EXPORT
+    assert export.id > 0
+    _record(audit, "protect", "b", T0 + timedelta(minutes=1), user_id="u1")
+    # Recorded out of order: the time decides, not the insertion.
+    _record(audit, "delete", "a", T0 - timedelta(minutes=1))
+    # Another time zone is stored as the same instant in UTC.
+    local = T0.astimezone(timezone(timedelta(hours=2))) + timedelta(minutes=2)
+    _record(audit, AuditAction.UNPROTECT, "b", local, user_name="Bo")
+
+    assert [(e.action, e.clip_id) for e in audit.entries()] == [
+        ("unprotect", "b"),
+        ("protect", "b"),
+        ("export", "a"),
+        ("delete", "a"),
+    ]
+    assert [e.action for e in audit.entries("a")] == ["export", "delete"]
+    assert len(audit.entries(limit=2)) == 2
+    assert audit.entries("nope") == []
+    # Read back exactly as written.
+    assert audit.last("export") == export
+    newest = audit.last()
+    assert newest is not None
+    assert newest.at == T0 + timedelta(minutes=2)
+    assert newest.at.tzinfo == UTC
+    assert newest.user_name == "Bo"
+    assert newest.user_id is None
+
+
+def test_rejects_naive_times_and_unknown_actions(library: Library) -> None:
+    audit = AuditLog(library.root)
+    with pytest.raises(ValueError, match="time zone"):
+        _record(audit, "export", "a", datetime(2026, 11, 27, 10, 0))
+    with pytest.raises(ValueError, match="upload"):
+        _record(audit, "upload", "a", T0)
+    with pytest.raises(ValueError, match="upload"):
+        audit.last("upload")
+    assert audit.entries() == []
+
+
+def test_survives_clip_deletion_and_reopening(library: Library) -> None:
+    audit = AuditLog(library.root)
+    _record(audit, "delete", "gone", T0)
+    library.close()
+    library.open()  # the library accepts its index with our table in it, and keeps it
+    assert [e.clip_id for e in AuditLog(library.root).entries()] == ["gone"]
+    with sqlite3.connect(library.root / "index.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM clips").fetchone() == (0,)
+
+
+def test_never_creates_the_index(tmp_path: Path) -> None:
+    # An index the library did not make would be taken for a foreign one and set aside.
+    audit = AuditLog(tmp_path)
+    with pytest.raises(sqlite3.OperationalError):
+        audit.entries()
+    assert not (tmp_path / "index.sqlite3").exists()
+
+
+def test_threads_share_one_log(library: Library) -> None:
+    audit = AuditLog(library.root)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda n: _record(audit, "protect", f"c{n}", T0 + timedelta(seconds=n)), range(40)
+            )
+        )
+    entries = audit.entries(limit=-1)
+    assert len(entries) == 40
+    assert entries[0].clip_id == "c39"
+    assert len({entry.id for entry in entries}) == 40
