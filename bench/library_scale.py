@@ -11,8 +11,10 @@ and thumbnails (the library reads no video that has a sidecar). It then times
 after every clip and every ten minutes), and `totals()` / `clips(day=...)`.
 
 References in the same run: everything again at N/100 clips (the growth column), and the
-floors at N: a bare `os.scandir` walk of the root for start-up, unlinking as many files as
-the sweep deletes for retention, a bare `SELECT COUNT(*)` for the queries.
+floors at N: a bare `os.scandir` walk of the root for start-up; for retention, unlinking as
+many files as the sweep deletes, made before the clips in folders as full as theirs; a bare
+`SELECT COUNT(*)` for the queries. The build is written back (`os.sync()`) before timing,
+as a library recorded over weeks would be.
 Goal: start-up and the retention sweep under 1 s each at 100,000 clips.
 """
 
@@ -39,6 +41,9 @@ from custom_components.local_doorbell.recording.retention import (
 
 DEVICES = ("BENCH0001", "BENCH0002")
 SPACING = timedelta(seconds=75)
+# The files of one device's day folder: three per clip.
+FOLDER_FILES = 3 * (timedelta(days=1) // SPACING) // len(DEVICES)
+PROTECT_EVERY = 500  # every 500th clip is protected
 LENGTH = timedelta(seconds=20)
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)
 VIDEO = b"\x00\x00\x00\x18ftypisom placeholder"
@@ -57,20 +62,21 @@ def build(root: Path, count: int) -> None:
         for number in range(count):
             device = DEVICES[number % len(DEVICES)]
             start = FIRST + number * SPACING
-            mp4, jpg = library.clip_paths(device, "ring" if number % 3 else "motion", start)
+            trigger = "ring" if number % 3 else "motion"
+            mp4, jpg = library.clip_paths(device, trigger, start)
             mp4.write_bytes(VIDEO)
             jpg.write_bytes(JPEG)
             clip = Clip(
                 id=mp4.stem,
                 device=device,
-                trigger="ring" if number % 3 else "motion",
+                trigger=trigger,
                 start=start,
                 end=start + LENGTH,
                 duration=LENGTH.total_seconds(),
                 size=len(VIDEO),
                 path=mp4.relative_to(library.root).as_posix(),
                 thumbnail=jpg.relative_to(library.root).as_posix(),
-                protected=number % 500 == 0,
+                protected=number % PROTECT_EVERY == 0,
             )
             write_sidecar(mp4.with_suffix(".json"), clip)
             clips.append(clip)
@@ -106,16 +112,21 @@ def walk(root: Path) -> int:
     return entries
 
 
-def unlink_floor(files: int) -> float:
-    """Create `files` placeholder files in a scratch folder; return ms to unlink them all."""
-    with tempfile.TemporaryDirectory(prefix="bench-unlink-") as scratch:
-        paths = [Path(scratch) / f"{number}.bin" for number in range(files)]
-        for path in paths:
-            path.write_bytes(VIDEO)
-        start = time.perf_counter()
-        for path in paths:
-            path.unlink()
-        return (time.perf_counter() - start) * 1000
+def spare_files(folder: Path, files: int) -> list[Path]:
+    """Create placeholder files in folders as full as a day folder, for the unlink floor."""
+    paths = [folder / str(number // FOLDER_FILES) / f"{number}.bin" for number in range(files)]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(VIDEO)
+    return paths
+
+
+def unlink_ms(paths: list[Path]) -> float:
+    """Return how long unlinking the files takes, in milliseconds."""
+    start = time.perf_counter()
+    for path in paths:
+        path.unlink()
+    return (time.perf_counter() - start) * 1000
 
 
 @dataclass(slots=True)
@@ -137,11 +148,18 @@ class Figures:
 
 def measure(count: int) -> Figures:
     """Build a root of `count` clips in a scratch folder and time the library on it."""
+    # The cutoff falls on the clip at 1 %: every clip before it is older than MAX_AGE.
+    oldest = count // 100
+    swept = oldest - len(range(0, oldest, PROTECT_EVERY))
     with tempfile.TemporaryDirectory(prefix="bench-library-") as scratch:
         root = Path(scratch) / "clips"
+        # Made first, as old on disk as the clips: a sweep deletes three files per clip.
+        spares = spare_files(Path(scratch) / "spares", 3 * swept)
         started = time.perf_counter()
         build(root, count)
         build_s = time.perf_counter() - started
+        # Written back, as the files of a library recorded over weeks would be.
+        os.sync()
         library = Library(root)
         first_open = timed(library.open)
         warm_open = median_ms(library.open)
@@ -152,8 +170,6 @@ def measure(count: int) -> Figures:
         totals = median_ms(library.totals)
         day = (FIRST + count // 2 * SPACING).date()
         day_ms = median_ms(lambda: library.clips(day=day))
-        # The cutoff falls on the clip at 1 %: every clip before it is older than MAX_AGE.
-        oldest = count // 100
         now = FIRST + oldest * SPACING + MAX_AGE
         policy = RetentionPolicy(max_age=MAX_AGE, min_free_bytes=0)
         result = None
@@ -162,10 +178,10 @@ def measure(count: int) -> Figures:
             nonlocal result
             result = apply_retention(library, policy, now=now, free_bytes=lambda: 1 << 40)
 
+        unlinked = unlink_ms(spares)
         sweep_ms = timed(sweep)
         assert result is not None
-        protected = len(range(0, oldest, 500))
-        assert len(result.deleted) == oldest - protected, result
+        assert len(result.deleted) == swept, result
         idle = median_ms(sweep)
         assert result.deleted == ()
         library.close()
@@ -177,7 +193,7 @@ def measure(count: int) -> Figures:
         walk=walked,
         sweep=sweep_ms,
         idle_sweep=idle,
-        unlink=unlink_floor(3 * (oldest - protected)),
+        unlink=unlinked,
         count=count_ms,
         totals=totals,
         day=day_ms,
@@ -187,7 +203,8 @@ def measure(count: int) -> Figures:
 def _row(name: str, small: float, large: float, floor: float | None) -> str:
     """Format one measurement: both sizes, growth, and the ratio to the floor at N."""
     ratio = "" if floor is None else f"{large / floor:.2f}"
-    return f"| {name:<42} | {small:>14.2f} | {large:>14.2f} | {large / small:>7.1f} | {ratio:>9} |"
+    growth = f"{large / small:.1f}" if small > 0 else ""
+    return f"| {name:<42} | {small:>14.2f} | {large:>14.2f} | {growth:>7} | {ratio:>9} |"
 
 
 def main(clips: int) -> tuple[Figures, Figures]:
@@ -197,7 +214,7 @@ def main(clips: int) -> tuple[Figures, Figures]:
     n, r = f"{large.clips:,} clips", f"{small.clips:,} (ref.)"
     print(f"Built {small.clips:,} clips in {small.build_s:.1f} s, {n} in {large.build_s:.1f} s")
     print(f"| {'measurement (ms)':<42} | {r:>14} | {n:>14} | growth  | vs. floor |")
-    print(f"| {'-' * 42} | {"-" * 14} | {"-" * 14} | ------- | --------- |")
+    print(f"| {'-' * 42} | {'-' * 14} | {'-' * 14} | ------- | --------- |")
     print(_row("bare os.scandir walk of the root (floor)", small.walk, large.walk, None))
     print(
         _row(

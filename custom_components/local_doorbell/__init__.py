@@ -12,6 +12,11 @@ from .connection import async_connect
 from .const import CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF, DOMAIN
 from .devices.dahua import url_host
 from .http import async_register_views
+from .privacy.backup import (
+    async_check_backups,
+    async_recheck_backups,
+    async_setup_backup_guard,
+)
 from .privacy.exposure import async_guard_exposure
 from .privacy.vendor_cloud import ISSUE_VENDOR_CLOUD_ON
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
@@ -35,6 +40,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the clip actions and the authenticated clip views."""
     async_setup_services(hass)
     async_register_views(hass)
+    async_setup_backup_guard(hass)
     return True
 
 
@@ -43,6 +49,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     connection = await async_connect(hass, entry)
     info = connection.info
     library = await async_acquire_library(hass, connection.settings.root)
+    await async_check_backups(hass, library.root)
     clips = ClipManager(
         hass,
         serial=info.serial,
@@ -80,4 +87,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntr
     clips = entry.runtime_data.clips
     await clips.async_stop()
     await async_release_library(hass, clips.settings.root)
+    await async_recheck_backups(hass)
     return True

@@ -12,6 +12,8 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .clips import async_find_clip, signal_clips_changed
 from .compat import vol
 from .const import DOMAIN
+from .privacy.audit import AuditAction
+from .privacy.export import EXPORT_SCHEMA, SERVICE_EXPORT_CLIP, async_audit, async_export_clip
 from .recording.library import Clip, Library
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ async def _async_protect(call: ServiceCall) -> None:
     library, clip = await _async_find(call.hass, clip_id)
     protected = call.service == SERVICE_PROTECT_CLIP
     await call.hass.async_add_executor_job(library.set_protected, clip_id, protected)
+    action = AuditAction.PROTECT if protected else AuditAction.UNPROTECT
+    await async_audit(call.hass, library.root, action, clip_id, call.context.user_id)
     # The owner's decision about a recording is logged.
     _LOGGER.info(
         "Clip %s %s by user %s",
@@ -59,6 +63,7 @@ async def _async_delete(call: ServiceCall) -> None:
             translation_placeholders={"clip_id": clip_id},
         )
     await call.hass.async_add_executor_job(library.delete, clip_id)
+    await async_audit(call.hass, library.root, AuditAction.DELETE, clip_id, call.context.user_id)
     _LOGGER.info("Clip %s deleted by user %s", clip_id, call.context.user_id)
     async_dispatcher_send(call.hass, signal_clips_changed(clip.device))
 
@@ -69,3 +74,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
     for service in (SERVICE_PROTECT_CLIP, SERVICE_UNPROTECT_CLIP):
         hass.services.async_register(DOMAIN, service, _async_protect, schema=CLIP_SCHEMA)
     hass.services.async_register(DOMAIN, SERVICE_DELETE_CLIP, _async_delete, schema=CLIP_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, SERVICE_EXPORT_CLIP, async_export_clip, schema=EXPORT_SCHEMA
+    )

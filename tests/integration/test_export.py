@@ -135,8 +135,11 @@ async def test_who_may_export_and_where(
     # Only a signed-in admin: not a user without admin rights, nor an automation or script.
     assert await _refused(hass, clip_id, exports, hass_read_only_user) == "not_admin"
     assert await _refused(hass, clip_id, exports, None) == "not_admin"
-    system = MockUser(is_admin=True, system_generated=True).add_to_hass(hass)
-    assert await _refused(hass, clip_id, exports, system) == "not_admin"
+    for user in (
+        MockUser(is_owner=True, system_generated=True),
+        MockUser(is_owner=True, is_active=False),
+    ):
+        assert await _refused(hass, clip_id, exports, user.add_to_hass(hass)) == "not_admin"
 
     for url in ("https://example.com/upload", "smb://nas/share", "file:///tmp"):
         assert await _refused(hass, clip_id, url, admin) == "destination_is_url"
@@ -151,6 +154,7 @@ async def test_who_may_export_and_where(
     assert await _refused(hass, "20261127T100000Z-ring-ffff", exports, admin) == "unknown_clip"
 
     # The media folder may be allowed, but not the recordings inside it, nor the public www.
+    hass.config.config_dir = str(tmp_path / "config")
     www = Path(hass.config.path("www"))
     hass.config.allowlist_external_dirs |= {str(media_dir), str(www)}
     inside = _library(entry).root
@@ -183,13 +187,22 @@ async def test_a_failed_export_leaves_nothing_unrecorded(
     assert err.value.translation_key == "export_failed"
     assert await hass.async_add_executor_job(_files, exports) == []
 
-    # A clip file gone from disk is an error, not a crash.
+    # A clip whose thumbnail is gone is exported without one.
     library = _library(entry)
     clip = await hass.async_add_executor_job(library.get, clip_id)
+    thumbnail = await hass.async_add_executor_job(library.thumbnail_of, clip)
+    assert thumbnail is not None
+    await hass.async_add_executor_job(thumbnail.unlink)
+    await _export(hass, clip_id, exports, hass_admin_user)
+    assert await hass.async_add_executor_job(_files, exports) == [f"{clip_id}.mp4"]
+
+    # A clip file gone from disk is an error, not a crash, and leaves nothing.
+    again = exports / "again"
+    await hass.async_add_executor_job(again.mkdir)
     await hass.async_add_executor_job(library.path_of(clip).unlink)
-    assert await _refused(hass, clip_id, exports, hass_admin_user) == "export_failed"
-    assert await hass.async_add_executor_job(_files, exports) == []
-    assert await _audit(hass, entry, clip_id) == []
+    assert await _refused(hass, clip_id, again, hass_admin_user) == "export_failed"
+    assert await hass.async_add_executor_job(_files, again) == []
+    assert len(await _audit(hass, entry, clip_id)) == 1
 
 
 async def test_clip_actions_are_audited(

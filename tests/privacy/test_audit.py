@@ -1,7 +1,8 @@
-"""The audit log keeps who did what to which clip, beside the clip index, whatever retention does."""
+"""The audit log keeps who did what to which clip, beside the clip index."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -9,17 +10,23 @@ import sqlite3
 
 import pytest
 
-from custom_components.local_doorbell.privacy.audit import AuditAction, AuditEntry, AuditLog
+from custom_components.local_doorbell.privacy.audit import (
+    AUDIT_DB,
+    AuditAction,
+    AuditEntry,
+    AuditLog,
+)
 from custom_components.local_doorbell.recording.library import Library
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def library(tmp_path: Path) -> Library:
+def library(tmp_path: Path) -> Iterator[Library]:
     library = Library(tmp_path / "root")
     library.open()
-    return library
+    yield library
+    library.close()
 
 
 def _record(audit: AuditLog, action: str, clip_id: str, at: datetime, **kw: str) -> AuditEntry:
@@ -87,22 +94,21 @@ def test_rejects_naive_times_and_unknown_actions(library: Library) -> None:
     assert audit.entries() == []
 
 
-def test_survives_clip_deletion_and_reopening(library: Library) -> None:
+def test_survives_a_rebuilt_index(library: Library) -> None:
     audit = AuditLog(library.root)
     _record(audit, "delete", "gone", T0)
     library.close()
-    library.open()  # the library accepts its index with our table in it, and keeps it
+    # A damaged index is set aside and rebuilt from the sidecars; the history is elsewhere.
+    (library.root / "index.sqlite3").write_bytes(b"not a database" * 100)
+    library.open()
     assert [e.clip_id for e in AuditLog(library.root).entries()] == ["gone"]
-    with sqlite3.connect(library.root / "index.sqlite3") as db:
-        assert db.execute("SELECT COUNT(*) FROM clips").fetchone() == (0,)
+    assert (library.root / AUDIT_DB).is_file()
 
 
-def test_never_creates_the_index(tmp_path: Path) -> None:
-    # An index the library did not make would be taken for a foreign one and set aside.
-    audit = AuditLog(tmp_path)
-    with pytest.raises(sqlite3.OperationalError):
-        audit.entries()
-    assert not (tmp_path / "index.sqlite3").exists()
+def test_a_damaged_audit_file_is_an_error_not_a_silent_reset(tmp_path: Path) -> None:
+    (tmp_path / AUDIT_DB).write_bytes(b"not a database" * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        AuditLog(tmp_path).entries()
 
 
 def test_threads_share_one_log(library: Library) -> None:

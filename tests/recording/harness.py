@@ -41,6 +41,7 @@ class Clips:
     reserved: list[tuple[str, datetime]] = field(default_factory=list)
     override: list[Path | Exception] = field(default_factory=list)  # to hand out (raise) first
     lock: threading.Lock = field(default_factory=threading.Lock)
+    broken: bool = False  # make `add` fail, as a buggy callback would
 
     def paths(self, trigger: str, start: datetime) -> tuple[Path, Path]:
         with self.lock:
@@ -53,6 +54,8 @@ class Clips:
         return mp4, mp4.with_suffix(".jpg")
 
     def add(self, result: ClipResult) -> None:
+        if self.broken:
+            raise RuntimeError("callback bug")
         with self.lock:
             self.results.append(result)
 
@@ -128,3 +131,11 @@ def decode(path: Path) -> Decoded:
                     elif isinstance(frame, av.AudioFrame):
                         samples += frame.samples
     return Decoded(counters, times, audio, samples, size)
+
+
+def wait_for_sync(predicate: Callable[[], bool], seconds: float = 3.0) -> None:
+    """Poll from a plain (not asyncio) test; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

@@ -20,9 +20,9 @@ from .harness import FPS, decode, recording, wait_for
 async def test_timestamp_jump_and_reboot_keep_clips_continuous(
     doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
-    async with recording(doorbell, tmp_path, post_roll=1.5) as (recorder, clips):
+    async with recording(doorbell, tmp_path, pre_roll=0.0) as (recorder, clips):
         recorder.trigger("ring")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.3)
         await doorbell.fault("jump_timestamps", 30)
         recorder.trigger("ring")
         (jumped,) = await clips.wait(1)
@@ -95,14 +95,15 @@ async def test_disk_errors_cost_one_clip_only(doorbell: VirtualDoorbell, tmp_pat
 async def test_privacy_pause_finishes_the_clip_and_forgets_the_pre_roll(
     doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
-    async with recording(doorbell, tmp_path, post_roll=5.0) as (recorder, clips):
+    async with recording(doorbell, tmp_path, wait=False, post_roll=5.0) as (recorder, clips):
+        await wait_for(lambda: recorder.connected)
         recorder.trigger("ring")
         await asyncio.sleep(0.5)
         recorder.paused = True
         assert recorder.paused
         (cut,) = await clips.wait(1, 1)
         recorder.trigger("motion")  # ignored while paused
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(0.5)
         resumed = doorbell.current_frame()
         recorder.paused = False
         recorder.trigger("ring")

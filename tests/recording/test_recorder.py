@@ -27,7 +27,7 @@ def _fragment_ends(data: bytes) -> list[int]:
     return ends
 
 
-async def test_clip_reaches_back_pre_roll_and_on_post_roll(
+async def test_clip_reaches_back_pre_roll_and_on_post_roll_and_survives_a_cut(
     doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
     async with recording(doorbell, tmp_path) as (recorder, clips):
@@ -35,6 +35,8 @@ async def test_clip_reaches_back_pre_roll_and_on_post_roll(
         before = time.time()
         recorder.trigger("ring")
         (result,) = await clips.wait(1)
+        # The simulator's frame counter runs with its clock.
+        assert abs(doorbell.current_frame() - triggered - (time.time() - before) * FPS) <= 1
     clip = decode(result.mp4)
     assert clip.consecutive
     assert clip.counters[0] <= triggered - 1 * FPS  # pre-roll: 1 s
@@ -55,28 +57,20 @@ async def test_clip_reaches_back_pre_roll_and_on_post_roll(
     (shown,) = thumbnail.counters
     assert triggered <= shown <= triggered + FPS
     assert shown % FPS == 0
-
-
-async def test_cut_clip_plays_up_to_its_last_whole_fragment(
-    doorbell: VirtualDoorbell, tmp_path: Path
-) -> None:
-    async with recording(doorbell, tmp_path, post_roll=1.5) as (recorder, clips):
-        recorder.trigger("ring")
-        (result,) = await clips.wait(1)
+    # Cut at any byte, as a crash would leave it, the file plays to its last whole fragment.
     data = result.mp4.read_bytes()
-    full = decode(result.mp4).counters
     ends = _fragment_ends(data)
-    assert len(ends) >= 3  # a fragment per one-second GOP
+    assert len(ends) >= 2  # a fragment per one-second GOP
     for fraction in (0.37, 0.61, 0.83, 0.999):
-        # As a crash at an arbitrary byte would leave the file.
         cut = int(len(data) * fraction)
         truncated = tmp_path / f"cut-{fraction}.mp4"
         truncated.write_bytes(data[:cut])
         whole = tmp_path / f"whole-{fraction}.mp4"
-        whole.write_bytes(data[: max(end for end in ends if end <= cut)])
-        played, complete = decode(truncated).counters, decode(whole).counters
-        assert len(played) >= len(complete) > 0
-        assert played == full[: len(played)]
+        whole.write_bytes(data[: max([0, *(end for end in ends if end <= cut)])])
+        played = decode(truncated).counters
+        assert len(played) >= (len(decode(whole).counters) if whole.stat().st_size else 0)
+        assert played == clip.counters[: len(played)]
+    assert decode(tmp_path / "cut-0.999.mp4").counters  # all but the last fragment at least
 
 
 async def test_triggers_3_s_apart_make_one_clip_readable_while_written(
@@ -124,9 +118,3 @@ async def test_max_length_caps_a_clip_and_a_later_trigger_starts_another(
     assert len(capped.counters) == round(first.duration * FPS)
     assert second.duration < 3.0
     assert decode(second.mp4).counters[-1] >= later + FPS
-
-
-async def test_doorbell_frame_counter_runs_at_the_frame_rate(doorbell: VirtualDoorbell) -> None:
-    before = doorbell.current_frame()
-    await asyncio.sleep(0.5)
-    assert doorbell.current_frame() - before in (FPS // 2, FPS // 2 + 1)

@@ -157,10 +157,10 @@ def test_one_device(library: Library, clips: list[Clip]) -> None:
 def test_protected_meanwhile_is_kept(
     library: Library, clips: list[Clip], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The owner protects a clip after retention has listed the candidates.
-    listed = library.clips()
+    # The owner protects a clip after retention has read the candidates.
+    listed = library.oldest_unprotected()
     library.set_protected(clips[0].id, True)
-    monkeypatch.setattr(library, "clips", lambda device=None: listed)
+    monkeypatch.setattr(library, "oldest_unprotected", lambda *_, after=None, **__: listed)
     result = apply_retention(library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty)
     assert result.deleted == ids([clips[2], clips[3], clips[4]])
     assert library.get(clips[0].id).protected

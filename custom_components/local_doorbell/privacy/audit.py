@@ -10,10 +10,9 @@ from pathlib import Path
 import sqlite3
 import threading
 
-from ..recording.database import DB_NAME
-
-# In the clip index's file, so that the history travels with the clips; retention never
-# touches this table (it holds no video), and exported or protected clips keep their rows.
+# A file of its own beside the clip index: the index may be set aside and rebuilt from the
+# clips' sidecars, the history must not go with it. Retention never touches it (no video).
+AUDIT_DB = "audit.sqlite3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -69,7 +68,7 @@ class AuditLog:
 
     def __init__(self, root: Path) -> None:
         """Use the index of the library at `root`; nothing is touched before the first call."""
-        self.path = root / DB_NAME
+        self.path = root / AUDIT_DB
         self._lock = threading.Lock()
 
     def record(
@@ -129,11 +128,9 @@ class AuditLog:
         return [_entry(row) for row in rows]
 
     def _connect(self) -> sqlite3.Connection:
-        """Open the existing index and make sure the audit table is there."""
-        # A connection per call: nothing to close when the library goes, and SQLite's own
-        # locking orders us with the library's connection. mode=rw never creates the file: an
-        # index the library did not make would be taken for a foreign one and set aside.
-        db = sqlite3.connect(f"{self.path.as_uri()}?mode=rw", uri=True)
+        """Open (or create) the audit database and make sure its table is there."""
+        # A connection per call: nothing to keep open when the doorbell unloads.
+        db = sqlite3.connect(self.path)
         try:
             db.row_factory = sqlite3.Row
             db.executescript(_SCHEMA)

@@ -9,6 +9,7 @@ import logging
 import random
 import threading
 import time
+import traceback
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import av
@@ -26,8 +27,6 @@ _LOGGER = logging.getLogger(__name__)
 
 BACKOFF_MAX = 60.0
 _JITTER = 0.2
-# Every blocking PyAV call returns within this, so `stop()` and the watchdog get a look in.
-READ_SLICE = 0.5
 _SECRET_QUERY_KEYS = ("pass", "pwd", "user", "token", "auth", "key")
 
 
@@ -76,7 +75,7 @@ class Ingest:
         on_streams: Callable[[StreamInfo], None] = lambda info: None,
         watchdog: float = 10.0,
         backoff_base: float = 1.0,
-        open_timeout: float = 1.0,
+        io_timeout: float = 1.0,
     ) -> None:
         """Describe the connection; nothing is opened before `start()`."""
         self._url = url
@@ -86,7 +85,7 @@ class Ingest:
         self._on_streams = on_streams
         self._watchdog = watchdog
         self._backoff_base = backoff_base
-        self._open_timeout = open_timeout
+        self._io_timeout = io_timeout
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._connected: bool | None = None  # None until the first attempt ends
@@ -108,7 +107,7 @@ class Ingest:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread and wait for it: at most about two seconds, even mid-connect."""
+        """Stop the thread and wait for it: within about `io_timeout`, even mid-connect."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
@@ -116,38 +115,55 @@ class Ingest:
 
     def _run(self) -> None:
         """Connect, read, and reconnect after a growing pause until stopped."""
+        try:
+            self._connect_and_read()
+        except Exception as err:  # a bug; FFmpeg's errors carry the URL, so not a raw trace
+            trace = "".join(traceback.format_exception(err))
+            _LOGGER.error("Recording stream %s failed: %s", self._masked, self._redact(trace))
+        self._set_connected(False)
+
+    def _connect_and_read(self) -> None:
         delay = self._backoff_base
-        open_timeout = self._open_timeout
-        while not self._stopping.is_set():
-            try:
-                container = av.open(
-                    self._url,
-                    options=self._options(),
-                    timeout=(open_timeout, READ_SLICE),
-                )
-            except av.error.ExitError:
-                # The device connects but answers slowly: give the next attempt longer.
-                open_timeout = min(open_timeout * 2, self._watchdog)
-                self._lost("the connection timed out")
-            except (av.FFmpegError, OSError) as err:
-                self._lost(self._redact(str(getattr(err, "strerror", None) or err)))
+        io_timeout = self._io_timeout
+        while True:
+            started = time.monotonic()
+            opened = self._open(io_timeout)
+            if isinstance(opened, str):
+                if time.monotonic() - started >= io_timeout:
+                    # The device connects but answers slowly: give the next attempt longer.
+                    opened = f"no answer within {io_timeout:g} s"
+                    io_timeout = min(io_timeout * 2, max(self._watchdog, io_timeout))
+                self._lost(opened)
             else:
                 try:
-                    flowed = self._read(container)
+                    flowed = self._read(opened)
                 finally:
-                    container.close()
+                    opened.close()
                 if flowed:
                     delay = self._backoff_base
-                    open_timeout = self._open_timeout
+                    io_timeout = self._io_timeout
             if self._stopping.wait(delay * random.uniform(1 - _JITTER, 1 + _JITTER)):
                 break
             delay = min(delay * 2, BACKOFF_MAX)
-        self._set_connected(False)
 
-    def _options(self) -> dict[str, str]:
+    def _open(self, io_timeout: float) -> InputContainer | str:
+        """Open the stream, or return why that failed."""
+        # PyAV's own deadline interrupts whatever FFmpeg is doing, a packet half read
+        # included, which garbles the stream: it is only the last resort, against a device
+        # that trickles bytes but never a packet.
+        deadline = self._watchdog + io_timeout
+        try:
+            return av.open(self._url, options=self._options(io_timeout), timeout=(deadline, None))
+        except (av.FFmpegError, OSError) as err:
+            return self._reason(err)
+
+    @staticmethod
+    def _options(io_timeout: float) -> dict[str, str]:
         return {
             "rtsp_transport": "tcp",
-            "timeout": str(round(self._watchdog * 1_000_000)),  # socket I/O, in µs
+            # A socket read gives up after this much silence (never while data flows), so
+            # `stop()` and the watchdog get a look in, connecting or streaming.
+            "timeout": str(round(io_timeout * 1_000_000)),
             # The SDP and the first keyframe tell everything; probe no further.
             "analyzeduration": "1",
             "probesize": "32",
@@ -168,6 +184,7 @@ class Ingest:
         connection = _Connection(video, audio, time.monotonic(), startup)
         streams = [video] if audio is None else [video, audio]
         last_packet = connection.opened
+        reason = ""
         while not self._stopping.is_set():
             try:
                 for packet in container.demux(streams):
@@ -188,16 +205,18 @@ class Ingest:
                     ):
                         return False
                 else:
-                    self._lost("the device ended the stream")
+                    reason = "the device ended the stream"
                 break
-            except av.error.ExitError:
-                # A read slice ran out; only a silence longer than the watchdog is fatal.
+            except TimeoutError:
+                # A silent moment; only a silence as long as the watchdog is fatal.
                 if time.monotonic() - last_packet >= self._watchdog:
-                    self._lost(f"no media for {self._watchdog:g} s")
+                    reason = f"no media for {self._watchdog:g} s"
                     break
             except (av.FFmpegError, OSError) as err:
-                self._lost(self._redact(str(getattr(err, "strerror", None) or err)))
+                reason = self._reason(err)
                 break
+        if reason:  # reported outside the handlers: a callback's trace must not chain the URL
+            self._lost(reason)
         return connection.info is not None
 
     def _take(self, connection: _Connection, packet: Demuxed) -> bool:
@@ -279,6 +298,10 @@ class Ingest:
             _LOGGER.info("Recording stream %s is back", self._masked)
         self._connected = connected
         self._call(self._on_connection, connected)
+
+    def _reason(self, err: BaseException) -> str:
+        """Return what went wrong, without the URL FFmpeg's errors repeat."""
+        return self._redact(str(getattr(err, "strerror", None) or err))
 
     def _redact(self, text: str) -> str:
         return text.replace(self._url, self._masked)

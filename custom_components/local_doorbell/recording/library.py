@@ -271,14 +271,16 @@ class Library:
         once, so whatever was done is committed even when the block raises.
         """
         with self._lock:
-            outer = not self._batching
+            db = self._connection()
+            if self._batching:  # within another batch, which commits
+                yield
+                return
             self._batching = True
             try:
                 yield
             finally:
-                if outer:
-                    self._batching = False
-                    self._connection().commit()
+                self._batching = False
+                db.commit()
 
     def path_of(self, clip: Clip) -> Path:
         """Return the absolute path of a clip's mp4; UnsafePath if it leads outside the root."""
@@ -333,23 +335,20 @@ class Library:
     def _reconcile(self, db: sqlite3.Connection) -> None:
         """Bring the index in line with the files: rows for unindexed clips, none for lost ones."""
         found, leftovers = find_clips(self.root, self._reserved)
-        indexed: dict[str, str] = {}
-        for clip_id, path in db.execute("SELECT id, path FROM clips"):
-            indexed[clip_id] = path
+        rows = db.cursor()
+        rows.row_factory = None
+        indexed: dict[str, str] = dict(rows.execute("SELECT id, path FROM clips"))
         # A row whose path is not where the file lies is as stale as one without a file.
-        stale = [
-            clip_id
-            for clip_id, path in indexed.items()
-            if (file := found.get(clip_id)) is None or file.path != path
-        ]
+        stale = [clip_id for clip_id, _ in indexed.items() - found.items()]
+        unindexed = sorted(found.items() - indexed.items(), key=lambda item: item[1])
         added: Counter[Source] = Counter()
         with db:
             db.executemany("DELETE FROM clips WHERE id = ?", [(clip_id,) for clip_id in stale])
-            for clip_id, file in found.items():
-                if indexed.get(clip_id) != file.path:
-                    clip, source = describe(self.root, file.device, self.root / file.path)
-                    insert(db, clip)
-                    added[source] += 1
+            for _, path in unindexed:
+                device = path.partition("/")[0]
+                clip, source = describe(self.root, device, self.root / path)
+                insert(db, clip)
+                added[source] += 1
         _LOGGER.info(
             "Clip library %s: %d clips; added %d from sidecars and %d by reading the video "
             "(%d unreadable); removed %d rows without a file and %d leftover files",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Set
-from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 import logging
@@ -32,72 +31,61 @@ class Source(StrEnum):
     UNREADABLE = "unreadable"
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
-    """A clip's video found under the root: its device folder and its path from the root."""
-
-    device: str
-    path: str  # relative to the root, in POSIX form, as the index stores it
-
-
-def _listing(folder: str) -> tuple[list[str], list[str], set[str]]:
-    """Return the real (not symlinked) sub-folders and regular files of a folder, sorted.
-
-    Also returns the names of all its entries. Uses the directory entries' own types: no
-    file is looked at on its own.
-    """
+def _folders(parent: str) -> list[str]:
+    """Return the names of a folder's real (not symlinked) sub-folders, sorted."""
     # A symlink could lead out of the root; the library never makes one.
-    dirs: list[str] = []
+    with os.scandir(parent) as listing:
+        return sorted(entry.name for entry in listing if entry.is_dir(follow_symlinks=False))
+
+
+def _files(folder: str) -> tuple[list[str], set[str]]:
+    """Return the names of a folder's regular (not symlinked) files, and of all its entries."""
+    # The entries' own types tell: no file is looked at on its own.
     files: list[str] = []
     names: set[str] = set()
     with os.scandir(folder) as listing:
         for entry in listing:
             names.add(entry.name)
-            if entry.is_dir(follow_symlinks=False):
-                dirs.append(entry.name)
-            elif entry.is_file(follow_symlinks=False):
+            if entry.is_file(follow_symlinks=False):
                 files.append(entry.name)
-    return sorted(dirs), sorted(files), names
+    return files, names
 
 
-def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, Found], int]:
-    """Map each clip id under `root` to where its mp4 lies; remove leftovers of deleted clips.
+def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, str], int]:
+    """Map each clip id under `root` to its mp4; remove leftovers of deleted clips.
 
-    Files of `busy` clips (reserved, still being written) are left alone. Returns the clips
-    and how many leftover files were removed. Each folder is listed once, whatever the number
-    of clips in it.
+    The mp4's path is relative to the root, in POSIX form as the index stores it, and starts
+    with the device's folder. Files of `busy` clips (reserved, still being written) are left
+    alone. Returns the clips and how many leftover files were removed. Each folder is listed
+    once, and no clip file is looked at on its own.
     """
-    found: dict[str, Found] = {}
+    found: dict[str, str] = {}
     removed = 0
-    devices, _, _ = _listing(str(root))
-    for device in devices:
+    for device in _folders(str(root)):
         if not is_device(device):
             continue
-        days, _, _ = _listing(os.path.join(root, device))
-        for day in days:
+        for day in _folders(os.path.join(root, device)):
             if parse_day(day) is None:
                 continue
             folder = os.path.join(root, device, day)
-            _, files, names = _listing(folder)
+            files, names = _files(folder)
             emptied = 0
             for name in files:
                 stem, _, suffix = name.partition(".")
-                if stem in busy or not is_clip_id(stem):
-                    continue
                 if suffix == "mp4":
+                    if stem in busy or not is_clip_id(stem):
+                        continue
                     if stem in found:
-                        _LOGGER.warning(
-                            "Clip %s exists twice; %s is not indexed",
-                            stem,
-                            os.path.join(folder, name),
-                        )
+                        path = os.path.join(folder, name)
+                        _LOGGER.warning("Clip %s exists twice; %s is not indexed", stem, path)
                     else:
-                        found[stem] = Found(device, f"{device}/{day}/{name}")
+                        found[stem] = f"{device}/{day}/{name}"
                 # A sidecar half-written by a crash, or the thumbnail and sidecar of a clip
                 # whose deletion was interrupted after the video was gone.
-                elif suffix == "json.tmp" or (
-                    suffix in {"jpg", "json"} and f"{stem}.mp4" not in names
-                ):
+                elif (
+                    suffix == "json.tmp"
+                    or (suffix in {"jpg", "json"} and f"{stem}.mp4" not in names)
+                ) and (stem not in busy and is_clip_id(stem)):
                     os.unlink(os.path.join(folder, name))
                     emptied += 1
             removed += emptied
