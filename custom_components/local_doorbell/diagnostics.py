@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
+from .privacy.export import audit_log
 from .runtime import LocalDoorbellConfigEntry
 
-TO_REDACT = {CONF_PASSWORD, CONF_USERNAME, CONF_HOST, "mac", "serial", "main", "sub"}
+TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_USERNAME,
+    CONF_HOST,
+    "mac",
+    "serial",
+    "main",
+    "sub",
+    "storage_root",
+}
+AUDIT_REDACT = {"user_id", "user_name", "destination"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -19,6 +31,8 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry's data and runtime state, redacted."""
     runtime = entry.runtime_data
+    audit = audit_log(hass, runtime.clips.library.root)
+    entries = await hass.async_add_executor_job(partial(audit.entries, limit=50))
     return {
         "entry": async_redact_data(dict(entry.data), TO_REDACT),
         "device": async_redact_data(asdict(runtime.info), TO_REDACT),
@@ -26,4 +40,10 @@ async def async_get_config_entry_diagnostics(
         "connected": runtime.connected,
         "cloud_enabled": runtime.cloud_enabled,
         "active": {kind.value: value for kind, value in runtime.active.items()},
+        "recording": {
+            "privacy_mode": runtime.clips.privacy_mode,
+            "settings": async_redact_data(runtime.clips.settings.as_options(), TO_REDACT),
+        },
+        # Who did what to which clip; names, ids and paths stay on this machine.
+        "audit": [async_redact_data(asdict(entry), TO_REDACT | AUDIT_REDACT) for entry in entries],
     }

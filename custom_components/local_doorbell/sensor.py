@@ -19,6 +19,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .clips import signal_clips_changed
 from .entity import LocalDoorbellEntity
+from .privacy.audit import AuditAction, AuditLog
+from .privacy.export import audit_log
 from .recording.library import Clip, Library
 from .runtime import LocalDoorbellConfigEntry
 
@@ -32,6 +34,7 @@ class ClipStats:
     count: int
     size: int
     latest: Clip | None
+    last_export: datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +68,13 @@ SENSORS: tuple[LocalDoorbellSensorDescription, ...] = (
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda stats: stats.latest.start if stats.latest else None,
     ),
+    LocalDoorbellSensorDescription(
+        key="last_export",
+        translation_key="last_export",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda stats: stats.last_export,
+    ),
 )
 
 
@@ -77,9 +87,15 @@ async def async_setup_entry(
     async_add_entities(LocalDoorbellSensor(entry, description) for description in SENSORS)
 
 
-def _stats(library: Library, serial: str) -> ClipStats:
+def _stats(library: Library, serial: str, audit: AuditLog) -> ClipStats:
     count, size = library.totals(serial)
-    return ClipStats(count=count, size=size, latest=library.latest(serial))
+    export = audit.last(AuditAction.EXPORT)
+    return ClipStats(
+        count=count,
+        size=size,
+        latest=library.latest(serial),
+        last_export=export.at if export else None,
+    )
 
 
 class LocalDoorbellSensor(LocalDoorbellEntity, SensorEntity):
@@ -109,6 +125,9 @@ class LocalDoorbellSensor(LocalDoorbellEntity, SensorEntity):
 
     async def _async_refresh(self, write: bool = True) -> None:
         clips = self.runtime.clips
-        self._stats = await self.hass.async_add_executor_job(_stats, clips.library, clips.serial)
+        audit = audit_log(self.hass, clips.library.root)
+        self._stats = await self.hass.async_add_executor_job(
+            _stats, clips.library, clips.serial, audit
+        )
         if write:
             self.async_write_ha_state()

@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.components.logbook import EVENT_LOGBOOK_ENTRY
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
@@ -18,13 +19,17 @@ from pytest_homeassistant_custom_component.common import (
     MockUser,
     async_capture_events,
 )
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditEntry, AuditLog
 from custom_components.local_doorbell.recording.library import Library
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import entity_id
+from .conftest import current, entity_id, wait_for
 from .test_recording import _record_one
 
 
@@ -244,3 +249,24 @@ async def test_an_unwritable_audit_does_not_undo_a_clip_action(
     clip = await hass.async_add_executor_job(_library(entry).get, clip_id)
     assert clip.protected
     assert f"Could not write the audit entry: protect of clip {clip_id}" in caplog.text
+
+
+async def test_the_last_export_shows_in_a_sensor_and_in_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+    doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    exports: Path,
+    clip_id: str,
+) -> None:
+    sensor = entity_id(hass, "sensor", doorbell.state.serial, "last_export")
+    assert current(hass, sensor).state == STATE_UNKNOWN
+    await _export(hass, clip_id, exports, hass_admin_user)
+    await wait_for(lambda: current(hass, sensor).state != STATE_UNKNOWN)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    (row,) = diagnostics["audit"]
+    assert row["action"] == "export"
+    assert row["clip_id"] == clip_id
+    assert row["user_id"] == row["user_name"] == row["destination"] == "**REDACTED**"
+    assert str(exports) not in str(diagnostics)

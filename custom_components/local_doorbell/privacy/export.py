@@ -15,10 +15,11 @@ from homeassistant.components.logbook import async_log_entry
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from ..clips import async_find_clip, libraries
+from ..clips import async_find_clip, libraries, signal_clips_changed
 from ..compat import vol
 from ..const import DOMAIN
 from ..recording.library import Clip, Library, LibraryError
@@ -129,6 +130,7 @@ async def async_export_clip(call: ServiceCall) -> None:
         entity_id=camera,
         context=call.context,
     )
+    async_dispatcher_send(hass, signal_clips_changed(clip.device))
 
 
 def _invalid(key: str, placeholders: dict[str, str]) -> ServiceValidationError:
