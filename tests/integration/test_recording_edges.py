@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import closing
 from datetime import timedelta
 import sqlite3
 
@@ -107,7 +108,7 @@ async def test_a_tampered_index_cannot_reach_outside_the_root(
     library = entry.runtime_data.clips.library
 
     def tamper() -> None:
-        with sqlite3.connect(library.root / "index.sqlite3") as db:
+        with closing(sqlite3.connect(library.root / "index.sqlite3")) as db, db:
             db.execute(
                 "UPDATE clips SET path = ?, thumbnail = ? WHERE id = ?",
                 ("../../../etc/passwd", "../../../etc/hostname", clip_id),
