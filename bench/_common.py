@@ -51,8 +51,18 @@ def doorbell(*arguments: str, log: Path | None = None) -> Iterator[Doorbell]:
     with contextlib.ExitStack() as stack:
         output = stack.enter_context(log.open("wb")) if log else subprocess.DEVNULL
         process = subprocess.Popen(
-            [sys.executable, "-m", "virtual_doorbell", "--password", PASSWORD]
-            + ["--http-port", str(http_port), "--rtsp-port", str(rtsp_port), *arguments],
+            [
+                sys.executable,
+                "-m",
+                "virtual_doorbell",
+                "--password",
+                PASSWORD,
+                "--http-port",
+                str(http_port),
+                "--rtsp-port",
+                str(rtsp_port),
+                *arguments,
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
         )

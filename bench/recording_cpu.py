@@ -7,7 +7,7 @@ and records its main stream, at the same time, with (a) a `Recorder` in a child 
 recording one clip for the whole run, and (b) the reference, what Frigate runs:
 `ffmpeg -rtsp_transport tcp -i <url> -c copy -f segment -segment_time 10 <dir>/%03d.mp4`.
 Both are measured from their /proc CPU clocks over the same `--seconds`, after a warm-up.
-Goal: ours ≤ 1.2 × FFmpeg's, and under 2 % of one core.
+Goal: ours at most 1.2 times FFmpeg's, and under 2 % of one core.
 """
 
 from __future__ import annotations
