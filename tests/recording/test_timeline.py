@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from custom_components.local_doorbell.recording.ingest import mask_url
+from custom_components.local_doorbell.recording.logsafe import mask_url
 from custom_components.local_doorbell.recording.startup import Demuxed, Startup
 from custom_components.local_doorbell.recording.timeline import Timeline
 

@@ -1,10 +1,22 @@
-"""What the recorder hands over when a clip is finished."""
+"""One clip: being written, then handed over as a `ClipResult`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+import logging
 from pathlib import Path
+
+from .keyframe import THUMBNAIL_WIDTH, keyframe_jpeg
+from .packet import Packet
+from .streams import StreamInfo
+from .writer import ClipWriter
+
+_LOGGER = logging.getLogger(__name__)
+
+ClipPaths = Callable[[str, datetime], tuple[Path, Path]]
+"""Return where a clip (trigger, UTC start) goes: its MP4 and its JPEG thumbnail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,3 +30,89 @@ class ClipResult:
     end: datetime  # UTC wall time of the last packet
     duration: float  # seconds of media
     size: int  # bytes on disk
+
+
+class OpenClip:
+    """A clip being recorded: its file opens at its first keyframe, errors end it early."""
+
+    def __init__(self, trigger: str, trigger_wall: float, end_wall: float) -> None:
+        """Describe the clip; nothing is written before its first keyframe."""
+        self.trigger = trigger
+        self.trigger_wall = trigger_wall
+        self.end_wall = end_wall
+        self.failed = False
+        self.writer: ClipWriter | None = None
+        self._info: StreamInfo | None = None
+        self._jpg: Path | None = None
+        self._thumbnail: Path | None = None
+        self._fallback: Packet | None = None  # the last keyframe before the trigger
+
+    def elapsed(self, packet: Packet) -> float:
+        """Return how far into the clip a packet falls, in seconds."""
+        return 0.0 if self.writer is None else self.writer.elapsed(packet)
+
+    def write(self, packet: Packet, info: StreamInfo, paths: ClipPaths) -> None:
+        """Write a packet, creating the file at the first keyframe; a failure ends the clip."""
+        if self.failed:
+            return
+        try:
+            if self.writer is None:
+                if packet.stream != "video" or not packet.keyframe:
+                    return
+                self.writer = self._create(packet, info, paths)
+            self.writer.write(packet)
+        except Exception as err:  # disk full, no permission, or the library refusing a path
+            _LOGGER.error("Could not write the %s clip: %s", self.trigger, err)
+            self.failed = True
+            return
+        if packet.stream == "video" and packet.keyframe and self._thumbnail is None:
+            if packet.wall < self.trigger_wall:
+                self._fallback = packet
+            else:
+                self._thumbnail = self._save_thumbnail(packet)
+
+    def finish(self) -> ClipResult | None:
+        """Close the file and describe it; None when nothing was ever created."""
+        writer = self.writer
+        if writer is None:
+            return None
+        try:
+            writer.close()
+        except Exception as err:  # the disk filled up or went away
+            _LOGGER.error("Could not finish the clip %s: %s", writer.path, err)
+        if self._thumbnail is None and self._fallback is not None:
+            self._thumbnail = self._save_thumbnail(self._fallback)
+        try:
+            size = writer.path.stat().st_size
+        except OSError:
+            size = 0
+        return ClipResult(
+            mp4=writer.path,
+            thumbnail=self._thumbnail,
+            trigger=self.trigger,
+            start=datetime.fromtimestamp(writer.first_wall, UTC),
+            end=datetime.fromtimestamp(writer.last_wall, UTC),
+            duration=writer.duration,
+            size=size,
+        )
+
+    def _create(self, first: Packet, info: StreamInfo, paths: ClipPaths) -> ClipWriter:
+        mp4, self._jpg = paths(self.trigger, datetime.fromtimestamp(first.wall, UTC))
+        self._info = info
+        mp4.parent.mkdir(parents=True, exist_ok=True)
+        return ClipWriter(mp4, info)
+
+    def _save_thumbnail(self, keyframe: Packet) -> Path | None:
+        """Write the thumbnail from a keyframe; None when that fails."""
+        assert self._jpg is not None
+        assert self._info is not None
+        try:
+            jpeg = keyframe_jpeg(keyframe, self._info, THUMBNAIL_WIDTH)
+            if jpeg is None:
+                return None
+            self._jpg.parent.mkdir(parents=True, exist_ok=True)
+            self._jpg.write_bytes(jpeg)
+        except OSError as err:
+            _LOGGER.error("Could not write the thumbnail %s: %s", self._jpg, err)
+            return None
+        return self._jpg

@@ -10,7 +10,6 @@ import random
 import threading
 import time
 import traceback
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import av
 from av.audio.stream import AudioStream
@@ -18,6 +17,7 @@ from av.container import InputContainer
 from av.video.stream import VideoStream
 
 from .keyframe import decode_keyframe
+from .logsafe import mask_url
 from .packet import Packet, StreamKind
 from .startup import Demuxed, Startup
 from .streams import StreamInfo, as_fraction, describe_streams
@@ -27,20 +27,7 @@ _LOGGER = logging.getLogger(__name__)
 
 BACKOFF_MAX = 60.0
 _JITTER = 0.2
-_SECRET_QUERY_KEYS = ("pass", "pwd", "user", "token", "auth", "key")
-
-
-def mask_url(url: str) -> str:
-    """Return a URL fit for logs: no user name, password or secret query values."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    if parts.netloc != netloc:
-        netloc = "***@" + netloc
-    query = [
-        (key, "***" if any(s in key.lower() for s in _SECRET_QUERY_KEYS) else value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
+_IDLE_EVERY = 0.5  # seconds between `on_idle` calls while waiting to reconnect
 
 
 def _time_base(stream: VideoStream | AudioStream) -> Fraction:
@@ -63,7 +50,8 @@ class Ingest:
 
     Packets reach `on_packet` on that thread, with monotonic, continuous timestamps, each
     connection's from its first video keyframe on; `on_streams` precedes them with the
-    connection's codec parameters. `on_connection` says when media starts and stops flowing.
+    connection's codec parameters. `on_connection` says when media starts and stops flowing;
+    `on_idle` is called about once a second while no packet comes.
     """
 
     def __init__(
@@ -73,6 +61,7 @@ class Ingest:
         on_packet: Callable[[Packet], None],
         on_connection: Callable[[bool], None],
         on_streams: Callable[[StreamInfo], None] = lambda info: None,
+        on_idle: Callable[[], None] = lambda: None,
         watchdog: float = 10.0,
         backoff_base: float = 1.0,
         io_timeout: float = 1.0,
@@ -83,6 +72,7 @@ class Ingest:
         self._on_packet = on_packet
         self._on_connection = on_connection
         self._on_streams = on_streams
+        self._on_idle = on_idle
         self._watchdog = watchdog
         self._backoff_base = backoff_base
         self._io_timeout = io_timeout
@@ -90,7 +80,6 @@ class Ingest:
         self._thread: threading.Thread | None = None
         self._connected: bool | None = None  # None until the first attempt ends
         self._timelines: dict[StreamKind, Timeline] = {}
-        self.info: StreamInfo | None = None
 
     @property
     def connected(self) -> bool:
@@ -126,10 +115,10 @@ class Ingest:
         delay = self._backoff_base
         io_timeout = self._io_timeout
         while True:
-            started = time.monotonic()
+            began = time.monotonic()
             opened = self._open(io_timeout)
             if isinstance(opened, str):
-                if time.monotonic() - started >= io_timeout:
+                if time.monotonic() - began >= io_timeout:
                     # The device connects but answers slowly: give the next attempt longer.
                     opened = f"no answer within {io_timeout:g} s"
                     io_timeout = min(io_timeout * 2, max(self._watchdog, io_timeout))
@@ -142,9 +131,18 @@ class Ingest:
                 if flowed:
                     delay = self._backoff_base
                     io_timeout = self._io_timeout
-            if self._stopping.wait(delay * random.uniform(1 - _JITTER, 1 + _JITTER)):
+            if self._pause(delay * random.uniform(1 - _JITTER, 1 + _JITTER)):
                 break
             delay = min(delay * 2, BACKOFF_MAX)
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait before reconnecting, idle now and then; return whether stop() was called."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self._call(self._on_idle)
+            if self._stopping.wait(min(left, _IDLE_EVERY)):
+                return True
+        return self._stopping.is_set()
 
     def _open(self, io_timeout: float) -> InputContainer | str:
         """Open the stream, or return why that failed."""
@@ -212,6 +210,7 @@ class Ingest:
                 if time.monotonic() - last_packet >= self._watchdog:
                     reason = f"no media for {self._watchdog:g} s"
                     break
+                self._call(self._on_idle)
             except (av.FFmpegError, OSError) as err:
                 reason = self._reason(err)
                 break
@@ -221,16 +220,19 @@ class Ingest:
 
     def _take(self, connection: _Connection, packet: Demuxed) -> bool:
         """Hand on a copied packet once the connection has started; False to give up."""
+        if connection.info is not None:  # the common case, kept short: it runs per packet
+            if packet.dts is not None:
+                self._forward(connection.startup.line_up(packet))
+            return True
         ready = connection.startup.take(packet)
-        if connection.info is None:
-            if not ready:
-                if time.monotonic() - connection.opened > self._watchdog:
-                    self._lost(f"no keyframe in {self._watchdog:g} s")
-                    return False
-                return True
-            if not self._connect(connection, ready[0].data):
-                connection.startup.reset()
-                return True
+        if not ready:
+            if time.monotonic() - connection.opened > self._watchdog:
+                self._lost(f"no keyframe in {self._watchdog:g} s")
+                return False
+            return True
+        if not self._connect(connection, ready[0].data):
+            connection.startup.reset()
+            return True
         for timed in ready:
             self._forward(timed)
         return True
@@ -246,7 +248,7 @@ class Ingest:
             if frame is None:
                 return False
             size = (frame.width, frame.height)
-        info = connection.info = self.info = describe_streams(video, audio, size)
+        info = connection.info = describe_streams(video, audio, size)
         self._timeline("video", video)
         if audio is not None:
             self._timeline("audio", audio)
@@ -307,9 +309,9 @@ class Ingest:
         return text.replace(self._url, self._masked)
 
     @staticmethod
-    def _call[T](callback: Callable[[T], None], value: T) -> None:
+    def _call[*T](callback: Callable[[*T], None], *args: *T) -> None:
         """Run a callback; its bugs are logged, never allowed to stop the ingest."""
         try:
-            callback(value)
+            callback(*args)
         except Exception:
             _LOGGER.exception("Ingest callback %r failed", callback)

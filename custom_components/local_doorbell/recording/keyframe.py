@@ -22,6 +22,7 @@ def decode_keyframe(codec: str, extradata: bytes, data: bytes) -> av.VideoFrame 
     if not isinstance(decoder, VideoCodecContext):
         raise TypeError(f"{codec} is not a video codec")
     decoder.extradata = extradata or None
+    decoder.thread_count = 1  # one picture: worker threads would only cost their start-up
     try:
         # Flushing returns the picture even from decoders that hold one back.
         frames: list[object] = [*decoder.decode(av.Packet(data)), *decoder.decode(None)]

@@ -25,4 +25,5 @@ class Packet:
     @property
     def seconds(self) -> float:
         """Return the decoding time in seconds on the stream's timeline."""
-        return float(self.dts * self.time_base)
+        # Not `dts * time_base`: Fraction arithmetic is slow, and this runs per packet.
+        return self.dts * self.time_base.numerator / self.time_base.denominator

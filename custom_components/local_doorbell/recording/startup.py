@@ -58,7 +58,7 @@ class Startup:
         if self._anchor is not None:
             if packet.dts is None:
                 return []
-            return [self._line_up(packet) if packet.kind == "audio" else packet]
+            return [self.line_up(packet)]
         if packet.kind == "audio":
             if packet.dts is not None:
                 self._audio.append(packet)
@@ -81,7 +81,7 @@ class Startup:
             ready.append(replace(held, pts=dts, dts=dts, duration=held.duration or packet.duration))
             dts += held.duration or packet.duration
         ready.append(packet)
-        ready += [self._line_up(audio) for audio in self._audio if audio.wall >= ready[0].wall]
+        ready += [self.line_up(audio) for audio in self._audio if audio.wall >= ready[0].wall]
         self._video.clear()
         self._audio.clear()
         return ready
@@ -92,10 +92,10 @@ class Startup:
         self._anchor = None
         self._audio_shift = None
 
-    def _line_up(self, audio: Demuxed) -> Demuxed:
+    def line_up(self, audio: Demuxed) -> Demuxed:
         """Shift audio onto the video's clock when FFmpeg's placement is far off."""
         time_base = self._audio_time_base
-        if self._anchor is None or time_base is None or audio.dts is None:
+        if audio.kind == "video" or self._anchor is None or time_base is None or audio.dts is None:
             return audio
         if self._audio_shift is None:
             seconds, wall = self._anchor

@@ -19,7 +19,7 @@ class Timeline:
 
     def __init__(self, time_base: Fraction, default_step: int) -> None:
         """Start empty; `default_step` is the packet duration to assume when none is given."""
-        self.time_base = time_base
+        self._use(time_base)
         self._default_step = max(1, default_step)
         self._offset = 0
         self._last: int | None = None  # output dts of the last packet
@@ -29,11 +29,17 @@ class Timeline:
     def restart(self, time_base: Fraction, default_step: int) -> None:
         """Expect a new clock (a new connection); another time base starts a new timeline."""
         if time_base != self.time_base:
-            self.time_base = time_base
+            self._use(time_base)
             self._offset = 0
             self._last = None
         self._default_step = max(1, default_step)
         self._restart = True
+
+    def _use(self, time_base: Fraction) -> None:
+        self.time_base = time_base
+        # Plain numbers: this runs for every packet, and Fraction arithmetic is slow.
+        self._rate = time_base.denominator / time_base.numerator  # ticks per second
+        self._tolerance = round(JUMP_TOLERANCE * self._rate)
 
     def place(
         self, pts: int | None, dts: int | None, duration: int, wall: float
@@ -44,10 +50,9 @@ class Timeline:
         out = dts + self._offset
         last = self._last
         if last is not None:
-            elapsed = round((wall - self._last_wall) / self.time_base)
-            tolerance = round(JUMP_TOLERANCE / self.time_base)
+            elapsed = round((wall - self._last_wall) * self._rate)
             ahead = out - last - elapsed
-            if self._restart or ahead > tolerance or last - out > tolerance:
+            if self._restart or ahead > self._tolerance or last - out > self._tolerance:
                 # Continue where the stream was, as much later as the wall clock says.
                 self._offset = last + max(duration or self._default_step, elapsed) - dts
                 out = dts + self._offset

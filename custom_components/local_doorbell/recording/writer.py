@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 import logging
+import math
 from pathlib import Path
 
 import av
@@ -45,6 +46,8 @@ class ClipWriter:
             self._output.close()
             raise
         self._origin: Fraction | None = None  # seconds on the ingest timeline at pts 0
+        self._start = 0.0  # the same, as a float
+        self._shifts: dict[str, int] = {}  # the origin in each stream's time base
         self._video_end = 0  # output pts after the last picture, in the video time base
         self._video_time_base = info.video_time_base
         self.first_wall = self.last_wall = 0.0
@@ -61,7 +64,7 @@ class ClipWriter:
 
     def elapsed(self, packet: Packet) -> float:
         """Return how far into the clip a packet falls, in seconds."""
-        return 0.0 if self._origin is None else float(packet.dts * packet.time_base - self._origin)
+        return 0.0 if self._origin is None else packet.seconds - self._start
 
     def write(self, packet: Packet) -> None:
         """Write a packet; video before the first keyframe and audio before it are skipped."""
@@ -69,19 +72,22 @@ class ClipWriter:
             if packet.stream != "video" or not packet.keyframe:
                 return
             self._origin = packet.dts * packet.time_base
+            self._start = packet.seconds
             self.first_wall = packet.wall
-        shift = self._origin / packet.time_base
+        shift = self._shifts.get(packet.stream)
+        if shift is None:  # once per stream: Fraction arithmetic is slow
+            shift = self._shifts[packet.stream] = math.ceil(self._origin / packet.time_base)
         pts, dts = packet.pts - shift, packet.dts - shift
         if dts < 0:
             return  # audio from just before the first picture
         self.last_wall = packet.wall
         if packet.stream == "video":
-            self._mux(self._video, packet, int(pts), int(dts))
-            self._video_end = max(self._video_end, int(pts) + packet.duration)
+            self._mux(self._video, packet, pts, dts)
+            self._video_end = max(self._video_end, pts + packet.duration)
         elif self._audio is not None:
-            self._mux(self._audio, packet, int(pts), int(dts))
+            self._mux(self._audio, packet, pts, dts)
         elif self._transcoder is not None:
-            self._transcoder.encode(packet.data, int(pts))
+            self._transcoder.encode(packet.data, pts)
 
     def close(self) -> None:
         """Flush the audio encoder and finish the file; raise on a write error."""
