@@ -34,13 +34,22 @@ class Seen:
         self.infos: list[StreamInfo] = []
         self.connection: list[bool] = []
 
-    def ingest(self, url: str, **options: float) -> Ingest:
+    def ingest(
+        self,
+        url: str,
+        *,
+        watchdog: float = 10.0,
+        backoff_base: float = 1.0,
+        io_timeout: float = 1.0,
+    ) -> Ingest:
         return Ingest(
             url,
             on_packet=self.packets.append,
             on_streams=self.infos.append,
             on_connection=self.connection.append,
-            **options,
+            watchdog=watchdog,
+            backoff_base=backoff_base,
+            io_timeout=io_timeout,
         )
 
 

@@ -79,7 +79,6 @@ def test_untimed_first_pictures_are_timed_back_from_the_first_timed_one() -> Non
     assert startup.take(audio(1200, wall=1.05)) == []
     assert startup.take(video(None, wall=1.1)) == []
     ready = startup.take(video(3 * STEP, wall=1.2))
-    assert startup.started
     assert [(p.kind, p.dts, p.keyframe) for p in ready] == [
         ("video", STEP, True),
         ("video", 2 * STEP, False),
@@ -97,7 +96,7 @@ def test_without_a_whole_probe_or_a_keyframe_it_waits_for_a_timed_keyframe() -> 
     assert startup.take(video(STEP)) == []
     assert startup.take(video(10 * STEP, keyframe=True)) == [video(10 * STEP, keyframe=True)]
     startup.reset()
-    assert not startup.started
+    assert startup.take(video(11 * STEP)) == []  # waiting for a keyframe again
 
 
 def test_a_long_run_of_untimed_pictures_is_given_up() -> None:

@@ -45,7 +45,6 @@ def test_clip_starts_at_its_first_keyframe_at_zero(source: Source, tmp_path: Pat
     second = source.packets.index(video[FPS])
     writer = write(tmp_path / "clip.mp4", source, source.packets[second - 3 :])
     assert writer.audio == "aac"
-    assert writer.started
     assert writer.duration == pytest.approx(1.0)
     assert writer.first_wall == video[FPS].wall
     clip = decode(writer.path)
@@ -83,7 +82,6 @@ def test_hevc_is_copied_and_tagged_for_apple(tmp_path: Path) -> None:
 
 def test_an_empty_clip_closes_and_bad_input_is_refused(source: Source, tmp_path: Path) -> None:
     writer = ClipWriter(tmp_path / "empty.mp4", source.info)
-    assert not writer.started
     assert writer.elapsed(source.packets[0]) == 0.0
     writer.close()
     with pytest.raises(ValueError, match="templates"):

@@ -220,19 +220,16 @@ class Ingest:
 
     def _take(self, connection: _Connection, packet: Demuxed) -> bool:
         """Hand on a copied packet once the connection has started; False to give up."""
-        if connection.info is not None:  # the common case, kept short: it runs per packet
-            if packet.dts is not None:
-                self._forward(connection.startup.line_up(packet))
-            return True
         ready = connection.startup.take(packet)
-        if not ready:
-            if time.monotonic() - connection.opened > self._watchdog:
-                self._lost(f"no keyframe in {self._watchdog:g} s")
-                return False
-            return True
-        if not self._connect(connection, ready[0].data):
-            connection.startup.reset()
-            return True
+        if connection.info is None:
+            if not ready:
+                if time.monotonic() - connection.opened > self._watchdog:
+                    self._lost(f"no keyframe in {self._watchdog:g} s")
+                    return False
+                return True
+            if not self._connect(connection, ready[0].data):
+                connection.startup.reset()
+                return True
         for timed in ready:
             self._forward(timed)
         return True

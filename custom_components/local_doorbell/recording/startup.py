@@ -48,17 +48,12 @@ class Startup:
         self._anchor: tuple[float, float] | None = None  # first timed picture: seconds, wall
         self._audio_shift: int | None = None
 
-    @property
-    def started(self) -> bool:
-        """Tell whether the first keyframe has been handed on."""
-        return self._anchor is not None
-
     def take(self, packet: Demuxed) -> list[Demuxed]:
         """Return what can be handed on now, the first keyframe first; timed packets only."""
         if self._anchor is not None:
             if packet.dts is None:
                 return []
-            return [self.line_up(packet)]
+            return [self._line_up(packet)]
         if packet.kind == "audio":
             if packet.dts is not None:
                 self._audio.append(packet)
@@ -81,7 +76,7 @@ class Startup:
             ready.append(replace(held, pts=dts, dts=dts, duration=held.duration or packet.duration))
             dts += held.duration or packet.duration
         ready.append(packet)
-        ready += [self.line_up(audio) for audio in self._audio if audio.wall >= ready[0].wall]
+        ready += [self._line_up(audio) for audio in self._audio if audio.wall >= ready[0].wall]
         self._video.clear()
         self._audio.clear()
         return ready
@@ -92,7 +87,7 @@ class Startup:
         self._anchor = None
         self._audio_shift = None
 
-    def line_up(self, audio: Demuxed) -> Demuxed:
+    def _line_up(self, audio: Demuxed) -> Demuxed:
         """Shift audio onto the video's clock when FFmpeg's placement is far off."""
         time_base = self._audio_time_base
         if audio.kind == "video" or self._anchor is None or time_base is None or audio.dts is None:

@@ -53,11 +53,6 @@ class ClipWriter:
         self.first_wall = self.last_wall = 0.0
 
     @property
-    def started(self) -> bool:
-        """Tell whether the first keyframe has been written."""
-        return self._origin is not None
-
-    @property
     def duration(self) -> float:
         """Return the seconds of video written."""
         return float(self._video_end * self._video_time_base)
