@@ -150,6 +150,19 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def _async_update_same_device(
+        self, entry: ConfigEntry, user_input: dict[str, Any], errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Probe with changed data; update and reload if the same doorbell answers."""
+        data = {**entry.data, **user_input}
+        info = await self._async_probe(data)
+        if isinstance(info, str):
+            errors["base"] = info
+            return None
+        await self.async_set_unique_id(info.serial)
+        self._abort_if_unique_id_mismatch(reason="wrong_device")
+        return self.async_update_reload_and_abort(entry, data=data)
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauthentication when the device refuses the stored credentials."""
         return await self.async_step_reauth_confirm()
@@ -160,15 +173,10 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for new credentials."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {**entry.data, **user_input}
-            info = await self._async_probe(data)
-            if isinstance(info, str):
-                errors["base"] = info
-            else:
-                await self.async_set_unique_id(info.serial)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data=data)
+        if user_input is not None and (
+            done := await self._async_update_same_device(entry, user_input, errors)
+        ):
+            return done
         schema = vol.Schema(
             {
                 vol.Required(CONF_USERNAME, default=entry.data[CONF_USERNAME]): str,
@@ -188,15 +196,10 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the address of the same doorbell."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data = {**entry.data, **user_input}
-            info = await self._async_probe(data)
-            if isinstance(info, str):
-                errors["base"] = info
-            else:
-                await self.async_set_unique_id(info.serial)
-                self._abort_if_unique_id_mismatch(reason="wrong_device")
-                return self.async_update_reload_and_abort(entry, data=data)
+        if user_input is not None and (
+            done := await self._async_update_same_device(entry, user_input, errors)
+        ):
+            return done
         schema = vol.Schema(
             {
                 vol.Required(CONF_HOST, default=entry.data[CONF_HOST]): str,
