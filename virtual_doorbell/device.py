@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass
 import hashlib
 import logging
 import secrets
-import uuid
 
 from aiohttp import web
 
 from .audio import AudioCodec
+from .dahua import DahuaPersonality
 from .digest import DigestAuthenticator
-from .events import GARBAGE, EventHub
 from .http import build_app
-from .models import MODELS
+from .models import MODELS, Protocol
+from .personality import Personality
 from .rtsp import RtspServer
 from .state import DeviceState
 from .video import VideoSource
@@ -37,7 +38,7 @@ class VideoSettings:
 
 
 class VirtualDoorbell:
-    """A simulated Dahua/Amcrest doorbell serving HTTP and RTSP on loopback."""
+    """A simulated doorbell serving its vendor's HTTP API and RTSP on loopback."""
 
     def __init__(
         self,
@@ -62,7 +63,7 @@ class VirtualDoorbell:
             rtsp_port=rtsp_port,
         )
         self.auth = DigestAuthenticator("Login to " + self.state.serial, username, password)
-        self.events = EventHub(self.state)
+        self.personality: Personality = _PERSONALITIES[profile.protocol](self)
         settings = video or VideoSettings()
         self._main = VideoSource(
             width=settings.width,
@@ -102,7 +103,7 @@ class VirtualDoorbell:
     def rtsp_url(self, subtype: int = 0, *, credentials: bool = True) -> str:
         """Return the RTSP URL of the main (0) or sub (1) stream."""
         auth = f"{self.username}:{self.password}@" if credentials else ""
-        path = f"/cam/realmonitor?channel=1&subtype={subtype}"
+        path = self.personality.rtsp_path(subtype)
         return f"rtsp://{auth}{self.host}:{self.rtsp_port}{path}"
 
     async def start(self) -> None:
@@ -111,7 +112,12 @@ class VirtualDoorbell:
         await loop.run_in_executor(None, self._main.start)
         await loop.run_in_executor(None, self._sub.start)
         self._rtsp = RtspServer(
-            self.host, self.state.rtsp_port, self.auth, {0: self._main, 1: self._sub}, self.state
+            self.host,
+            self.state.rtsp_port,
+            self.auth,
+            {0: self._main, 1: self._sub},
+            self.state,
+            resolve=self.personality.rtsp_source,
         )
         self.state.rtsp_port = await self._rtsp.start()
         self._runner = web.AppRunner(build_app(self), handle_signals=False, shutdown_timeout=0.5)
@@ -127,7 +133,7 @@ class VirtualDoorbell:
             self._reboot_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reboot_task
-        self.events.drop_all()
+        self.personality.drop_events()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -149,30 +155,29 @@ class VirtualDoorbell:
     def press(self) -> None:
         """Press the button."""
         self.state.counters.presses += 1
-        self.events.publish(self.state.model.press_parts(uuid.uuid4().hex[:12]))
+        self.personality.press()
 
     def motion(self, start: bool) -> None:
         """Start or stop motion."""
         self.state.counters.motion_events += 1
-        self.events.publish([self.state.model.motion_part(start)])
+        self.personality.motion(start)
 
-    def person(self, start: bool) -> None:
-        """Start or stop a person in view, where the model reports it."""
-        part = self.state.model.person_part(start)
-        if part is not None:
-            self.state.counters.person_events += 1
-            self.events.publish([part])
+    def person(self, start: bool) -> bool:
+        """Start or stop a person in view; return False if the model does not report people."""
+        if not self.personality.person(start):
+            return False
+        self.state.counters.person_events += 1
+        return True
 
     async def fault(self, kind: str, seconds: float = 5.0) -> None:
         """Inject a fault; `clear_faults()` ends the lasting ones."""
         faults = self.state.faults
         if kind == "drop_events":
-            self.events.drop_all()
+            self.personality.drop_events()
         elif kind == "stall":
-            self.events.stall(True)
+            self.personality.stall(True)
         elif kind == "garbage":
-            for chunk in GARBAGE:
-                self.events.send_raw(chunk)
+            self.personality.garbage()
         elif kind == "refuse_auth":
             self.auth.refuse_all = True
         elif kind == "stop_video":
@@ -187,7 +192,7 @@ class VirtualDoorbell:
 
     def clear_faults(self) -> None:
         """End every lasting fault (a reboot in progress finishes on its own)."""
-        self.events.stall(False)
+        self.personality.stall(False)
         self.state.faults.stop_video = False
         self.auth.refuse_all = False
 
@@ -196,7 +201,7 @@ class VirtualDoorbell:
         if self.state.faults.rebooting or self._rtsp is None:
             return
         self.state.faults.rebooting = True
-        self.events.drop_all()
+        self.personality.drop_events()
         await self._rtsp.stop()
         self._reboot_task = asyncio.create_task(self._boot_after(seconds))
 
@@ -208,6 +213,11 @@ class VirtualDoorbell:
         finally:
             self.state.faults.rebooting = False
             self._reboot_task = None
+
+
+_PERSONALITIES: dict[Protocol, Callable[[VirtualDoorbell], Personality]] = {
+    Protocol.DAHUA: DahuaPersonality,
+}
 
 
 def serial_for(model: str, host: str, port: int) -> str:

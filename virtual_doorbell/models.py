@@ -8,6 +8,12 @@ from enum import StrEnum
 import json
 
 
+class Protocol(StrEnum):
+    """The vendor interface a model speaks."""
+
+    DAHUA = "dahua"
+
+
 class Family(StrEnum):
     """Firmware families whose event codes differ."""
 
@@ -22,9 +28,10 @@ class ModelProfile:
 
     name: str
     device_type: str
-    family: Family
     has_person: bool
-    spaced_content_length: bool
+    protocol: Protocol = Protocol.DAHUA
+    family: Family = Family.AD410  # Dahua event codes
+    spaced_content_length: bool = False  # Dahua event-stream framing
 
     def press_parts(self, call_id: str) -> list[str]:
         """Return the event bodies a press produces, in order."""

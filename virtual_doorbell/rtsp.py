@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 import contextlib
 import functools
 import socket
@@ -16,7 +16,7 @@ from .video import MediaPacket, VideoSource
 
 
 class RtspServer:
-    """Serves `/cam/realmonitor?channel=1&subtype=N` from `sources[N]`."""
+    """Serves `sources[N]` at the paths the personality's `resolve` maps to N."""
 
     def __init__(
         self,
@@ -26,6 +26,7 @@ class RtspServer:
         sources: dict[int, VideoSource],
         state: DeviceState,
         *,
+        resolve: Callable[[str, Mapping[str, Sequence[str]]], int | None],
         session_timeout: float = 60.0,
         write_limit: int = 512 * 1024,
     ) -> None:
@@ -35,6 +36,7 @@ class RtspServer:
         self.auth = auth
         self.sources = sources
         self.state = state
+        self.resolve = resolve  # the stream an URL's path and query name
         self.session_timeout = session_timeout
         self.write_limit = write_limit  # bytes queued for a client before it skips ahead
         self._server: asyncio.Server | None = None

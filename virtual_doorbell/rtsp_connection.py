@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 _SERVER = "Rtsp Server/3.0"
-_PATH = "/cam/realmonitor"
 _TRACK = re.compile(r"/trackID=(\d+)$")
 _INTERLEAVED = re.compile(r"interleaved=(\d+)")
 _MAX_HEADER_LINES = 64
@@ -225,12 +224,10 @@ class Connection:
         match = _TRACK.search(url)
         parts = urlsplit((url[: match.start()] if match else url).rstrip("/"))
         query = parse_qs(parts.query)
-        subtype = query.get("subtype", ["0"])[0]
-        if parts.path != _PATH or query.get("channel", ["1"]) != ["1"] or not subtype.isdigit():
+        index = self.server.resolve(parts.path, query)
+        if index is None or index not in self.server.sources:
             return None
-        if int(subtype) not in self.server.sources:
-            return None
-        return int(subtype), int(match[1]) if match else None
+        return index, int(match[1]) if match else None
 
     def _describe(self, request: _Request) -> _Response:
         target = self._resolve(request.url)

@@ -19,6 +19,7 @@ import av
 import pytest
 
 from virtual_doorbell.audio import AudioCodec
+from virtual_doorbell.dahua import rtsp_source
 from virtual_doorbell.digest import DigestAuthenticator, parse_digest
 from virtual_doorbell.models import MODELS
 from virtual_doorbell.rtsp import RtspServer
@@ -69,7 +70,7 @@ async def server(
     auth: DigestAuthenticator,
     state: DeviceState,
 ) -> AsyncIterator[RtspServer]:
-    server = RtspServer("127.0.0.1", 0, auth, sources, state)
+    server = RtspServer("127.0.0.1", 0, auth, sources, state, resolve=rtsp_source)
     await server.start()
     yield server
     await server.stop()
@@ -532,7 +533,9 @@ async def test_stalled_client_skips_to_keyframes_without_blocking_others(
     # Big pictures fill the socket buffers quickly, so the server's own queue grows.
     source = VideoSource(1280, 720, FPS, gop_seconds=0.5)
     source.start()
-    server = RtspServer("127.0.0.1", 0, auth, {0: source}, state, write_limit=20_000)
+    server = RtspServer(
+        "127.0.0.1", 0, auth, {0: source}, state, resolve=rtsp_source, write_limit=20_000
+    )
     await server.start()
     stalled = await RawClient.connect(server.port, receive_buffer=4096)
     try:
@@ -559,7 +562,9 @@ async def test_idle_connection_times_out(
     auth: DigestAuthenticator,
     state: DeviceState,
 ) -> None:
-    server = RtspServer("127.0.0.1", 0, auth, sources, state, session_timeout=0.3)
+    server = RtspServer(
+        "127.0.0.1", 0, auth, sources, state, resolve=rtsp_source, session_timeout=0.3
+    )
     await server.start()
     client = await RawClient.connect(server.port)
     try:
