@@ -14,7 +14,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .devices.base import DoorbellEvent, EventKind
+from .devices.base import CloudSwitch, DoorbellEvent, EventKind
 from .entity import LocalDoorbellEntity
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
 
@@ -58,6 +58,7 @@ BINARY_SENSORS: tuple[LocalDoorbellBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda rt: rt.cloud_enabled,
+        exists_fn=lambda rt: isinstance(rt.device, CloudSwitch),
     ),
 )
 

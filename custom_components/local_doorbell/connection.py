@@ -13,7 +13,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, Co
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
-from .devices.base import CannotConnect, DeviceInfo, InvalidAuth, StreamUrls
+from .devices.base import CannotConnect, CloudSwitch, DeviceInfo, InvalidAuth, StreamUrls
 from .devices.dahua import DahuaDoorbell
 from .privacy.egress import (
     EgressRefused,
@@ -38,7 +38,7 @@ class Connection:
     device: DahuaDoorbell
     info: DeviceInfo
     urls: StreamUrls
-    cloud_enabled: bool
+    cloud_enabled: bool | None  # None: the device has no local cloud switch
     settings: RecordingSettings
 
 
@@ -69,7 +69,7 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
     try:
         info = await device.probe()
         urls = await device.stream_urls()
-        cloud_enabled = await device.cloud_enabled()
+        cloud_enabled = await device.cloud_enabled() if isinstance(device, CloudSwitch) else None
     except InvalidAuth as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,

@@ -12,6 +12,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from .clips import ClipManager
 from .const import DOMAIN
 from .devices.base import (
+    CloudSwitch,
     DeviceInfo,
     DoorbellDevice,
     DoorbellEvent,
@@ -75,6 +76,8 @@ class DoorbellRuntime:
 
     async def async_enforce_cloud_off(self, hass: HomeAssistant) -> None:
         """Turn the device's own cloud off and record what it reports afterwards."""
+        if not isinstance(self.device, CloudSwitch):
+            return
         self.cloud_enabled = await async_enforce_cloud_off(
             hass,
             self.device,

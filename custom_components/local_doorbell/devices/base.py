@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 class EventKind(StrEnum):
@@ -80,6 +80,11 @@ class DoorbellDevice(Protocol):
     async def snapshot(self) -> bytes:
         """Return a JPEG of the current picture."""
         ...
+
+
+@runtime_checkable
+class CloudSwitch(Protocol):
+    """What a driver adds when the device's own cloud can be read and turned off locally."""
 
     async def cloud_enabled(self) -> bool:
         """Tell whether the device's own cloud (P2P) service is on."""

@@ -9,7 +9,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from ..const import DOMAIN, signal_state_changed
-from ..devices.base import DoorbellDevice, DoorbellError
+from ..devices.base import CloudSwitch, DoorbellError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ ISSUE_VENDOR_CLOUD_ON = "vendor_cloud_on"
 
 
 async def async_enforce_cloud_off(
-    hass: HomeAssistant, device: DoorbellDevice, *, serial: str, model: str, url: str
+    hass: HomeAssistant, device: CloudSwitch, *, serial: str, model: str, url: str
 ) -> bool | None:
     """Turn the service off over the local API and read it back; return its state."""
     enabled: bool | None
