@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
+from .buttons import async_track_button
 from .clips import ClipManager, async_acquire_library, async_release_library
 from .connection import async_connect
-from .const import CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF, DOMAIN
-from .devices.dahua import url_host
+from .const import (
+    CONF_BUTTON_ENTITY,
+    CONF_KEEP_CLOUD_OFF,
+    CONF_MOTION_ENTITY,
+    CONF_PROTOCOL,
+    DEFAULT_KEEP_CLOUD_OFF,
+    DOMAIN,
+)
+from .devices.detect import Protocol
+from .devices.generic import GenericDoorbell
 from .http import async_register_views
 from .privacy.backup import (
     async_check_backups,
@@ -61,7 +70,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
         device=connection.device,
         info=info,
         urls=connection.urls,
-        configuration_url=f"http://{url_host(entry.data[CONF_HOST])}:{entry.data[CONF_PORT]}/",
+        configuration_url=connection.configuration_url,
         cloud_enabled=connection.cloud_enabled,
         clips=clips,
         keep_cloud_off=entry.options.get(CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF),
@@ -71,12 +80,32 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     else:
         ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{info.serial}")
     runtime.async_add_listener(clips.handle_event)
+    if isinstance(connection.device, GenericDoorbell):
+        entry.async_on_unload(
+            async_track_button(
+                hass,
+                connection.device,
+                entry.data[CONF_BUTTON_ENTITY],
+                entry.data.get(CONF_MOTION_ENTITY),
+            )
+        )
     await clips.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(async_guard_exposure(hass, info.serial))
     entry.async_create_background_task(
         hass, runtime.async_run(hass, entry), f"{DOMAIN} events {info.serial}"
     )
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
+    """Name the protocol of entries made when Dahua was the only one (1.1 to 1.2)."""
+    if entry.version > 1:
+        return False  # made by a newer release: leave it alone
+    if entry.minor_version < 2:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_PROTOCOL: Protocol.DAHUA}, minor_version=2
+        )
     return True
 
 

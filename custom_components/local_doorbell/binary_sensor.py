@@ -36,6 +36,7 @@ BINARY_SENSORS: tuple[LocalDoorbellBinarySensorDescription, ...] = (
         translation_key="motion",
         device_class=BinarySensorDeviceClass.MOTION,
         value_fn=lambda rt: rt.active.get(EventKind.MOTION, False),
+        exists_fn=lambda rt: rt.info.has_motion,
     ),
     LocalDoorbellBinarySensorDescription(
         key="person",

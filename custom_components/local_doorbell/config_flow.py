@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import logging
 from pathlib import Path
 from typing import Any
+import uuid
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -13,29 +14,41 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 
+from .buttons import BUTTON_DOMAINS, MOTION_DOMAINS
 from .compat import vol
+from .connection import async_check_hosts, entry_device, entry_protocol
 from .const import (
+    CONF_BUTTON_ENTITY,
     CONF_KEEP_CLOUD_OFF,
     CONF_MAX_CLIP_LENGTH,
     CONF_MAX_STORAGE_GB,
     CONF_MIN_FREE_GB,
+    CONF_MOTION_ENTITY,
     CONF_POST_ROLL,
     CONF_PRE_ROLL,
+    CONF_PROTOCOL,
     CONF_RECORD_TRIGGERS,
     CONF_RETENTION_HOURS,
+    CONF_RTSP_PORT,
+    CONF_SNAPSHOT_URL,
     CONF_STORAGE_ROOT,
+    CONF_STREAM_URL,
     DEFAULT_KEEP_CLOUD_OFF,
     DEFAULT_PORT,
     DEFAULT_USERNAME,
@@ -43,8 +56,9 @@ from .const import (
     RECORD_TRIGGERS,
 )
 from .devices.base import CannotConnect, DeviceInfo, InvalidAuth
-from .devices.dahua import DahuaDoorbell
-from .privacy.egress import EgressRefused, UnresolvableHost, check_host, local_only_session
+from .devices.detect import Protocol, detect
+from .devices.generic import SNAPSHOT_SCHEMES, STREAM_SCHEMES, host_and_port
+from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
 from .recording.storage import StorageError, validate_root
 from .settings import recording_settings
 
@@ -52,12 +66,28 @@ _LOGGER = logging.getLogger(__name__)
 
 
 PORT = vol.All(vol.Coerce(int), vol.Range(min=1, max=65535))
-USER_SCHEMA = vol.Schema(
+NETWORK_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_HOST): str,
         vol.Required(CONF_PORT, default=DEFAULT_PORT): PORT,
         vol.Required(CONF_USERNAME, default=DEFAULT_USERNAME): str,
         vol.Required(CONF_PASSWORD): str,
+        vol.Optional(CONF_RTSP_PORT): PORT,
+    }
+)
+GENERIC_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_NAME): str,
+        vol.Required(CONF_STREAM_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+        vol.Optional(CONF_SNAPSHOT_URL): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.URL)
+        ),
+        vol.Required(CONF_BUTTON_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=list(BUTTON_DOMAINS))
+        ),
+        vol.Optional(CONF_MOTION_ENTITY): EntitySelector(
+            EntitySelectorConfig(domain=list(MOTION_DOMAINS))
+        ),
     }
 )
 
@@ -98,9 +128,10 @@ OPTIONS_SCHEMA = vol.Schema(
 
 
 class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add a doorbell by address and credentials."""
+    """Add a doorbell by address and credentials, or a camera with a separate button."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -108,12 +139,16 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the flow that sets recording and retention."""
         return LocalDoorbellOptionsFlow()
 
-    async def _async_probe(self, data: Mapping[str, Any]) -> DeviceInfo | str:
-        """Check the address is local, then ask the device who it is; return it or an error key."""
-        host = str(data[CONF_HOST]).strip()
+    async def _async_probe(
+        self, data: Mapping[str, Any], serial: str
+    ) -> tuple[dict[str, Any], DeviceInfo] | str:
+        """Check every address is local, then ask the device who it is.
+
+        Return the entry data (with the protocol that answered) and the device, or an error key.
+        """
         try:
             # Refuse a public address before a single packet goes to it.
-            await check_host(host, int(data[CONF_PORT]))
+            await async_check_hosts(data)
         except EgressRefused:
             return "not_local"
         except UnresolvableHost:
@@ -121,47 +156,103 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         # The probe's own connections are checked again, at the moment they are made.
         refused: list[EgressRefused] = []
         async with local_only_session(refused.append) as session:
-            device = DahuaDoorbell(
-                session, host, int(data[CONF_PORT]), data[CONF_USERNAME], data[CONF_PASSWORD]
-            )
             try:
-                return await device.probe()
+                if CONF_PROTOCOL in data:
+                    device = entry_device(session, data, serial)
+                    return dict(data), await device.probe()
+                protocol, _, info = await detect(
+                    session,
+                    data[CONF_HOST],
+                    data[CONF_PORT],
+                    data[CONF_USERNAME],
+                    data[CONF_PASSWORD],
+                    rtsp_port=data.get(CONF_RTSP_PORT),
+                )
             except InvalidAuth:
                 return "invalid_auth"
             except CannotConnect:
                 return "not_local" if refused else "cannot_connect"
+        return {**data, CONF_PROTOCOL: protocol}, info
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the doorbell's address and credentials."""
+        """Ask how the doorbell is reached."""
+        return self.async_show_menu(step_id="user", menu_options=["network", "generic"])
+
+    async def async_step_network(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the doorbell's address and credentials, and find out what it speaks."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            info = await self._async_probe(user_input)
-            if isinstance(info, str):
-                errors["base"] = info
+            user_input[CONF_HOST] = user_input[CONF_HOST].strip()
+            found = await self._async_probe(user_input, "")
+            if isinstance(found, str):
+                errors["base"] = found
             else:
+                data, info = found
                 await self.async_set_unique_id(info.serial)
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=f"{info.manufacturer} {info.model}", data=user_input
-                )
+                return self.async_create_entry(title=f"{info.manufacturer} {info.model}", data=data)
         return self.async_show_form(
-            step_id="user",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input or {}),
+            step_id="network",
+            data_schema=self.add_suggested_values_to_schema(NETWORK_SCHEMA, user_input or {}),
             errors=errors,
         )
+
+    async def async_step_generic(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a camera's stream and the entity that is its button."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**user_input, CONF_PROTOCOL: Protocol.GENERIC}
+            self._async_abort_entries_match({CONF_STREAM_URL: data[CONF_STREAM_URL]})
+            serial = uuid.uuid4().hex[:12].upper()
+            if (found := await self._async_probe_generic(data, serial, errors)) is not None:
+                await self.async_set_unique_id(serial)
+                return self.async_create_entry(title=data[CONF_NAME], data=found)
+        return self.async_show_form(
+            step_id="generic",
+            data_schema=self.add_suggested_values_to_schema(GENERIC_SCHEMA, user_input or {}),
+            errors=errors,
+        )
+
+    async def _async_probe_generic(
+        self, data: dict[str, Any], serial: str, errors: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Check a camera's URLs and probe its stream; fill `errors` when that fails."""
+        for key, schemes in (
+            (CONF_STREAM_URL, STREAM_SCHEMES),
+            (CONF_SNAPSHOT_URL, SNAPSHOT_SCHEMES),
+        ):
+            if data.get(key) and not _url_fits(data[key], schemes):
+                errors[key] = "invalid_url"
+        if errors:
+            return None
+        found = await self._async_probe(data, serial)
+        if isinstance(found, str):
+            errors["base"] = found
+            return None
+        return found[0]
 
     async def _async_update_same_device(
         self, entry: ConfigEntry, user_input: dict[str, Any], errors: dict[str, str]
     ) -> ConfigFlowResult | None:
         """Probe with changed data; update and reload if the same doorbell answers."""
         data = {**entry.data, **user_input}
-        info = await self._async_probe(data)
-        if isinstance(info, str):
-            errors["base"] = info
+        assert entry.unique_id is not None
+        if entry_protocol(data) is Protocol.GENERIC:
+            # The camera has no serial number of its own: the entry keeps the one it was given.
+            if (checked := await self._async_probe_generic(data, entry.unique_id, errors)) is None:
+                return None
+            return self.async_update_reload_and_abort(entry, data=checked)
+        found = await self._async_probe(data, entry.unique_id)
+        if isinstance(found, str):
+            errors["base"] = found
             return None
-        await self.async_set_unique_id(info.serial)
+        await self.async_set_unique_id(found[1].serial)
         self._abort_if_unique_id_mismatch(reason="wrong_device")
-        return self.async_update_reload_and_abort(entry, data=data)
+        return self.async_update_reload_and_abort(entry, data=found[0])
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Start reauthentication when the device refuses the stored credentials."""
@@ -193,13 +284,21 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the address of the same doorbell."""
+        """Change the address of the same doorbell, or a camera's URLs and entities."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None and (
             done := await self._async_update_same_device(entry, user_input, errors)
         ):
             return done
+        if entry_protocol(entry.data) is Protocol.GENERIC:
+            return self.async_show_form(
+                step_id="reconfigure_generic",
+                data_schema=self.add_suggested_values_to_schema(
+                    GENERIC_SCHEMA, user_input or entry.data
+                ),
+                errors=errors,
+            )
         schema = vol.Schema(
             {
                 vol.Required(CONF_HOST, default=entry.data[CONF_HOST]): str,
@@ -207,6 +306,12 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.async_show_form(step_id="reconfigure", data_schema=schema, errors=errors)
+
+    async def async_step_reconfigure_generic(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take the camera's changed URLs and entities."""
+        return await self.async_step_reconfigure(user_input)
 
 
 class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
@@ -240,6 +345,15 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),
             errors=errors,
         )
+
+
+def _url_fits(url: str, schemes: tuple[str, ...]) -> bool:
+    """Tell whether a URL has one of these schemes and a host."""
+    try:
+        host_and_port(url)
+    except ValueError:
+        return False
+    return url.partition(":")[0].lower() in schemes
 
 
 def _validate(root: Path, config_dir: str) -> Path:

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 import logging
 from pathlib import Path
+from typing import Any
 
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
+from aiohttp import ClientSession
+from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN
-from .devices.base import CannotConnect, CloudSwitch, DeviceInfo, InvalidAuth, StreamUrls
-from .devices.dahua import DahuaDoorbell
+from .const import (
+    CONF_MOTION_ENTITY,
+    CONF_PROTOCOL,
+    CONF_RTSP_PORT,
+    CONF_SNAPSHOT_URL,
+    CONF_STREAM_URL,
+    DOMAIN,
+)
+from .devices.base import (
+    CannotConnect,
+    CloudSwitch,
+    DeviceInfo,
+    DoorbellDevice,
+    InvalidAuth,
+    StreamUrls,
+)
+from .devices.dahua import url_host
+from .devices.detect import Protocol, network_device
+from .devices.generic import GenericDoorbell, host_and_port
 from .privacy.egress import (
     EgressRefused,
     UnresolvableHost,
@@ -35,25 +54,71 @@ ISSUE_EGRESS_REFUSED = "egress_refused"
 class Connection:
     """A probed doorbell, ready for the runtime."""
 
-    device: DahuaDoorbell
+    device: DoorbellDevice
     info: DeviceInfo
     urls: StreamUrls
     cloud_enabled: bool | None  # None: the device has no local cloud switch
+    configuration_url: str | None
     settings: RecordingSettings
+
+
+def entry_protocol(data: Mapping[str, Any]) -> Protocol:
+    """Return how an entry reaches its doorbell."""
+    return Protocol(data[CONF_PROTOCOL])
+
+
+def entry_hosts(data: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Return every host (and port) an entry's device is reached at, for the egress check."""
+    if data.get(CONF_PROTOCOL) != Protocol.GENERIC:  # a protocol yet to detect is a network one
+        return [(data[CONF_HOST], data[CONF_PORT])]
+    urls = [data[CONF_STREAM_URL], *filter(None, [data.get(CONF_SNAPSHOT_URL)])]
+    return [host_and_port(url) for url in urls]
+
+
+def entry_device(session: ClientSession, data: Mapping[str, Any], serial: str) -> DoorbellDevice:
+    """Return the driver an entry's data describe."""
+    protocol = entry_protocol(data)
+    if protocol is Protocol.GENERIC:
+        return GenericDoorbell(
+            session,
+            stream_url=data[CONF_STREAM_URL],
+            snapshot_url=data.get(CONF_SNAPSHOT_URL),
+            name=data[CONF_NAME],
+            serial=serial,
+            has_motion=bool(data.get(CONF_MOTION_ENTITY)),
+        )
+    return network_device(
+        protocol,
+        session,
+        host=data[CONF_HOST],
+        port=data[CONF_PORT],
+        username=data[CONF_USERNAME],
+        password=data[CONF_PASSWORD],
+        rtsp_port=data.get(CONF_RTSP_PORT),
+    )
+
+
+async def async_check_hosts(data: Mapping[str, Any]) -> str:
+    """Check every host of an entry; return the device's (first) address.
+
+    Raise EgressRefused if one resolves outside the home, UnresolvableHost if one does not.
+    """
+    addresses = [(await check_host(host, port))[0] for host, port in entry_hosts(data)]
+    return addresses[0]
 
 
 async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> Connection:
     """Check the address, probe the device and the storage root; raise what setup expects."""
-    host: str = entry.data[CONF_HOST]
-    port: int = entry.data[CONF_PORT]
+    assert entry.unique_id is not None
+    host = entry_hosts(entry.data)[0][0]
     placeholders = {"host": host}
     try:
-        address = (await check_host(host, port))[0]
+        address = await async_check_hosts(entry.data)
     except EgressRefused as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="not_local",
-            translation_placeholders={**placeholders, "address": err.address},
+            translation_placeholders={"host": err.host, "address": err.address},
         ) from err
     except UnresolvableHost as err:
         raise ConfigEntryNotReady(
@@ -63,9 +128,7 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
         ) from err
     session = local_only_session(partial(_async_refused, hass, entry))
     entry.async_on_unload(session.close)
-    device = DahuaDoorbell(
-        session, host, port, entry.data[CONF_USERNAME], entry.data[CONF_PASSWORD]
-    )
+    device = entry_device(session, entry.data, entry.unique_id)
     try:
         info = await device.probe()
         urls = await device.stream_urls()
@@ -97,8 +160,20 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
     # FFmpeg resolves names itself: hand it the checked address, never the name.
     checked = StreamUrls(main=with_address(urls.main, address), sub=with_address(urls.sub, address))
     return Connection(
-        device=device, info=info, urls=checked, cloud_enabled=cloud_enabled, settings=settings
+        device=device,
+        info=info,
+        urls=checked,
+        cloud_enabled=cloud_enabled,
+        configuration_url=_configuration_url(entry.data),
+        settings=settings,
     )
+
+
+def _configuration_url(data: Mapping[str, Any]) -> str | None:
+    """Return the device's own web page; a generic camera's is not known."""
+    if entry_protocol(data) is Protocol.GENERIC:
+        return None
+    return f"http://{url_host(data[CONF_HOST])}:{data[CONF_PORT]}/"
 
 
 @callback

@@ -39,3 +39,12 @@ DEFAULT_KEEP_CLOUD_OFF: Final = True
 def signal_state_changed(serial: str) -> str:
     """Return the dispatcher signal that asks a doorbell's entities to write their state."""
     return f"{DOMAIN}_state_changed_{serial}"
+
+
+# How the entry reaches its doorbell.
+CONF_PROTOCOL: Final = "protocol"
+CONF_RTSP_PORT: Final = "rtsp_port"
+CONF_STREAM_URL: Final = "stream_url"
+CONF_SNAPSHOT_URL: Final = "snapshot_url"
+CONF_BUTTON_ENTITY: Final = "button_entity"
+CONF_MOTION_ENTITY: Final = "motion_entity"

@@ -34,7 +34,7 @@ class DoorbellRuntime:
     device: DoorbellDevice
     info: DeviceInfo
     urls: StreamUrls
-    configuration_url: str
+    configuration_url: str | None
     cloud_enabled: bool | None
     clips: ClipManager
     keep_cloud_off: bool

@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -62,6 +64,21 @@ async def entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEnt
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await wait_for(lambda: doorbell.state.counters.event_clients == 1)
     return config_entry
+
+
+async def start_flow(hass: HomeAssistant, path: str = "network") -> str:
+    """Open the config flow and take the menu's `path`; return the flow's id."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert result["menu_options"] == ["network", "generic"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": path}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == path
+    assert result["errors"] == {}
+    return str(result["flow_id"])
 
 
 async def wait_for(predicate: Callable[[], bool], within: float = 10.0) -> None:

@@ -4,37 +4,28 @@ from __future__ import annotations
 
 import socket
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.local_doorbell.const import DOMAIN
+from custom_components.local_doorbell.const import CONF_PROTOCOL, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
-from .conftest import entry_data, wait_for
-
-
-async def _start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
-    assert result["errors"] == {}
-    return str(result["flow_id"])
+from .conftest import entry_data, start_flow, wait_for
 
 
 @pytest.mark.parametrize("doorbell_model", ["AD110", "AD410", "VTO"])
 async def test_user_flow_creates_entry(
     hass: HomeAssistant, doorbell: VirtualDoorbell, doorbell_model: str
 ) -> None:
-    flow_id = await _start_flow(hass)
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, entry_data(doorbell))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == doorbell.state.serial
-    assert result["data"] == entry_data(doorbell)
+    assert result["data"] == {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}
     manufacturer = "Dahua" if doorbell_model == "VTO" else "Amcrest"
     assert result["title"] == f"{manufacturer} {doorbell.state.model.device_type}"
     await hass.async_block_till_done()
@@ -43,7 +34,7 @@ async def test_user_flow_creates_entry(
 async def test_user_flow_invalid_auth_then_recovers(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    flow_id = await _start_flow(hass)
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, entry_data(doorbell, password="wrong")
     )
@@ -59,7 +50,7 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, socket_enabled: Non
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    flow_id = await _start_flow(hass)
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
         {CONF_HOST: "127.0.0.1", CONF_PORT: port, CONF_USERNAME: "admin", CONF_PASSWORD: "x"},
@@ -76,7 +67,7 @@ async def test_user_flow_unresolvable_name(
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
-    flow_id = await _start_flow(hass)
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
         {CONF_HOST: "no-such-doorbell.invalid", CONF_USERNAME: "admin", CONF_PASSWORD: "x"},
@@ -90,7 +81,7 @@ async def test_user_flow_refuses_public_address_before_any_socket(
 ) -> None:
     # No `socket_enabled` here: creating any socket would raise, so reaching the form's
     # `not_local` error proves the address was refused before anything was sent.
-    flow_id = await _start_flow(hass)
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {CONF_HOST: host, CONF_USERNAME: "admin", CONF_PASSWORD: "x"}
     )
@@ -102,7 +93,7 @@ async def test_user_flow_already_configured(hass: HomeAssistant, doorbell: Virtu
     MockConfigEntry(
         domain=DOMAIN, unique_id=doorbell.state.serial, data=entry_data(doorbell)
     ).add_to_hass(hass)
-    flow_id = await _start_flow(hass)
+    flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, entry_data(doorbell))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"

@@ -7,7 +7,6 @@ import socket
 from typing import Any
 
 from aiohttp import web
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
@@ -23,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, entity_id, wait_for
+from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
 
 NAME = "doorbell.lan"
 
@@ -84,9 +83,8 @@ async def test_the_config_flow_checks_names_too(
 ) -> None:
     dns = FakeDns(hass, monkeypatch)
     dns.address = "198.51.100.20"
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+        await start_flow(hass),
         {
             CONF_HOST: NAME,
             CONF_PORT: doorbell.http_port,
@@ -115,9 +113,8 @@ async def redirecting_device(socket_enabled: None) -> AsyncIterator[int]:
 
 
 async def test_redirects_are_not_followed(hass: HomeAssistant, redirecting_device: int) -> None:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
+        await start_flow(hass),
         {
             CONF_HOST: "127.0.0.1",
             CONF_PORT: redirecting_device,

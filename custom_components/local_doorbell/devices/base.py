@@ -39,6 +39,7 @@ class DeviceInfo:
     serial: str
     firmware: str
     mac: str | None = None
+    has_motion: bool = True
     has_person: bool = False
 
 

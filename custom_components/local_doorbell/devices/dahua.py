@@ -102,6 +102,7 @@ class DahuaDoorbell:
         backoff_base: float = 1.0,
         stall_timeout: float | None = None,
         ring_debounce: float = RING_DEBOUNCE,
+        rtsp_port: int | None = None,
     ) -> None:
         """Describe the device; nothing is sent before the first call."""
         if not 1 <= heartbeat <= 60:
@@ -117,7 +118,7 @@ class DahuaDoorbell:
         self._stall_timeout = 2 * heartbeat + 5 if stall_timeout is None else stall_timeout
         self._mapper = EventMapper(ring_debounce=ring_debounce)
         self._digest: aiohttp.DigestAuthMiddleware | None = None
-        self._rtsp_port: int | None = None
+        self._rtsp_port = rtsp_port  # None: ask the device
 
     async def probe(self) -> DeviceInfo:
         """Return the device's identity; raise CannotConnect or InvalidAuth."""

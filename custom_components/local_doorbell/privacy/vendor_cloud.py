@@ -17,7 +17,7 @@ ISSUE_VENDOR_CLOUD_ON = "vendor_cloud_on"
 
 
 async def async_enforce_cloud_off(
-    hass: HomeAssistant, device: CloudSwitch, *, serial: str, model: str, url: str
+    hass: HomeAssistant, device: CloudSwitch, *, serial: str, model: str, url: str | None
 ) -> bool | None:
     """Turn the service off over the local API and read it back; return its state."""
     enabled: bool | None
@@ -40,7 +40,7 @@ async def async_enforce_cloud_off(
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
             translation_key=ISSUE_VENDOR_CLOUD_ON,
-            translation_placeholders={"model": model, "url": url},
+            translation_placeholders={"model": model, "url": url or "-"},
         )
     async_dispatcher_send(hass, signal_state_changed(serial))
     return enabled
