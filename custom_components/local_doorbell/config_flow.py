@@ -239,13 +239,15 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, user_input: dict[str, Any], errors: dict[str, str]
     ) -> ConfigFlowResult | None:
         """Probe with changed data; update and reload if the same doorbell answers."""
-        data = {**entry.data, **user_input}
         assert entry.unique_id is not None
-        if entry_protocol(data) is Protocol.GENERIC:
+        if entry_protocol(entry.data) is Protocol.GENERIC:
+            # The form holds all of it; optional fields left empty are gone.
+            data = {**user_input, CONF_PROTOCOL: Protocol.GENERIC}
             # The camera has no serial number of its own: the entry keeps the one it was given.
             if (checked := await self._async_probe_generic(data, entry.unique_id, errors)) is None:
                 return None
             return self.async_update_reload_and_abort(entry, data=checked)
+        data = {**entry.data, **user_input}
         found = await self._async_probe(data, entry.unique_id)
         if isinstance(found, str):
             errors["base"] = found

@@ -12,7 +12,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.local_doorbell.const import DOMAIN
+from custom_components.local_doorbell.const import CONF_PROTOCOL, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import current, device_entry, entity_id, entry_data, wait_for
@@ -142,3 +142,27 @@ async def test_setup_retries_when_the_name_does_not_resolve(
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "cannot_connect"
+
+
+async def test_entries_from_before_other_protocols_migrate_to_dahua(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=doorbell.state.serial,
+        data=entry_data(doorbell),
+        version=1,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 2
+    assert entry.data == {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}
+
+
+async def test_entries_from_a_newer_release_are_left_alone(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="NEWER", data={}, version=2)
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncGenerator
 import logging
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -47,9 +48,9 @@ class GenericDoorbell:
     ) -> None:
         """Describe the camera; nothing is opened before the first call."""
         if urlsplit(stream_url).scheme not in STREAM_SCHEMES:
-            raise ValueError("the stream URL must be rtsp:// or rtsps://")
+            raise ValueError("the stream URL must use RTSP or RTSPS")
         if snapshot_url and urlsplit(snapshot_url).scheme not in SNAPSHOT_SCHEMES:
-            raise ValueError("the snapshot URL must be http:// or https://")
+            raise ValueError("the snapshot URL must use HTTP or HTTPS")
         self._session = session
         self._stream_url = stream_url
         self._snapshot_url = snapshot_url or None
@@ -96,12 +97,12 @@ class GenericDoorbell:
             raise CannotConnect(f"{mask_url(url)} did not send a JPEG")
         return image
 
-    async def _get(self, url: str, auth: aiohttp.BasicAuth | None) -> bytes:
+    async def _get(self, url: str, auth: tuple[str, str] | None) -> bytes:
         """Fetch with digest auth, or basic auth where the camera asks for that."""
         middlewares: tuple[aiohttp.DigestAuthMiddleware, ...] = ()
         if auth is not None:
             try:
-                middlewares = (aiohttp.DigestAuthMiddleware(auth.login, auth.password),)
+                middlewares = (aiohttp.DigestAuthMiddleware(*auth),)
             except ValueError as err:  # a ':' in the user name, which digest cannot carry
                 raise InvalidAuth(str(err)) from err
         try:
@@ -110,8 +111,12 @@ class GenericDoorbell:
             ) as response:
                 challenge = response.headers.get(hdrs.WWW_AUTHENTICATE, "")
                 if response.status == 401 and auth and challenge.lower().startswith("basic"):
+                    basic_auth = base64.b64encode(":".join(auth).encode()).decode()
                     async with self._session.get(
-                        url, auth=auth, allow_redirects=False, timeout=_TIMEOUT
+                        url,
+                        headers={hdrs.AUTHORIZATION: f"Basic {basic_auth}"},
+                        allow_redirects=False,
+                        timeout=_TIMEOUT,
                     ) as basic:
                         return await _body(basic, url)
                 return await _body(response, url)
@@ -120,7 +125,13 @@ class GenericDoorbell:
 
     def _open_stream(self) -> str:
         """Open the stream and return its video codec (blocking: run in a thread)."""
-        options = {"rtsp_transport": "tcp", "timeout": str(round(self._open_timeout * 1e6))}
+        options = {
+            "rtsp_transport": "tcp",
+            "timeout": str(round(self._open_timeout * 1e6)),
+            # The SDP names the codec: no need to wait for seconds of video.
+            "analyzeduration": "1",
+            "probesize": "32",
+        }
         try:
             container = av.open(
                 self._stream_url, options=options, timeout=(self._open_timeout, None)
@@ -145,11 +156,11 @@ async def _body(response: aiohttp.ClientResponse, url: str) -> bytes:
     return await response.read()
 
 
-def _split_credentials(url: str) -> tuple[str, aiohttp.BasicAuth | None]:
+def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """Take the user name and password out of a URL: they go in headers, not the request line."""
     parts = urlsplit(url)
     if parts.username is None:
         return url, None
     netloc = parts.netloc.rpartition("@")[2]
-    auth = aiohttp.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+    auth = (unquote(parts.username), unquote(parts.password or ""))
     return urlunsplit(parts._replace(netloc=netloc)), auth

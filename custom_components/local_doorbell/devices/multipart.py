@@ -13,6 +13,8 @@ MAX_BUFFER = 64 * 1024
 
 # Some firmware repeats its status line inside the stream (seen by Scrypted's Amcrest plugin).
 _STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)?\s+\d{3}\b")
+# A line holding nothing but whitespace, with the line break that ends the text before it.
+_BLANK_LINE = re.compile(rb"\r?\n[ \t]*\r?\n")
 
 
 class _State(Enum):
@@ -23,23 +25,34 @@ class _State(Enum):
     BODY = auto()  # reading a part's body
 
 
-def boundary_from_content_type(content_type: str | None) -> str:
-    """Return the boundary a Content-Type header names, or Dahua's default."""
+def boundary_from_content_type(content_type: str | None, default: str = DEFAULT_BOUNDARY) -> str:
+    """Return the boundary a Content-Type header names, or `default` (Dahua's)."""
     for param in (content_type or "").split(";")[1:]:
         name, sep, value = param.partition("=")
         if sep and name.strip().lower() == "boundary" and (value := value.strip().strip('"')):
             return value
-    return DEFAULT_BOUNDARY
+    return default
 
 
 class MultipartParser:
     """Turns the bytes of a multipart stream into part bodies, whatever the firmware does."""
 
-    def __init__(self, boundary: str = DEFAULT_BOUNDARY, *, max_buffer: int = MAX_BUFFER) -> None:
-        """Prepare to parse a stream whose parts start with `--<boundary>`."""
+    def __init__(
+        self,
+        boundary: str = DEFAULT_BOUNDARY,
+        *,
+        max_buffer: int = MAX_BUFFER,
+        blank_line_ends_body: bool = False,
+    ) -> None:
+        """Prepare to parse a stream whose parts start with `--<boundary>`.
+
+        With `blank_line_ends_body`, a part without Content-Length ends at the first blank
+        line after its text (DoorBird), not only at the next boundary, which may come much later.
+        """
         # DoorBird's parameter already carries the leading dashes; the lines never double them.
         self._marker = b"--" + boundary.removeprefix("--").encode()
         self._max_buffer = max_buffer
+        self._blank_line_ends_body = blank_line_ends_body
         self._buffer = bytearray()
         self._state = _State.SEEK
         self._length: int | None = None
@@ -117,6 +130,10 @@ class MultipartParser:
         start = max(self._scanned - len(self._marker) + 1, 0)
         found = self._buffer.find(self._marker, start)
         length = self._length
+        if length is None and self._blank_line_ends_body:
+            blank = self._blank_line()
+            if blank >= 0 and not 0 <= found < blank:
+                found = blank
         if length is not None and len(self._buffer) >= length and not 0 <= found < length:
             end = length
         elif found >= 0:
@@ -144,6 +161,12 @@ class MultipartParser:
         if not value.isdigit() or int(value) > self._max_buffer:
             return None
         return int(value)
+
+    def _blank_line(self) -> int:
+        """Return where a blank line ends the body's text, or -1 before one has arrived."""
+        text = len(self._buffer) - len(self._buffer.lstrip())
+        match = _BLANK_LINE.search(self._buffer, text)
+        return -1 if match is None else match.start()
 
     def _keep_tail(self) -> None:
         """Drop bytes that cannot hold a boundary, keeping a tail that may start one."""
