@@ -34,7 +34,7 @@ MOTION = "input_boolean.front_motion"
 @pytest.fixture
 async def helpers(hass: HomeAssistant) -> None:
     """Two helpers standing in for a Zigbee button and a PIR sensor."""
-    config = {"input_boolean": {"front_button": {}, "front_motion": {}}}
+    config: dict[str, Any] = {"input_boolean": {"front_button": {}, "front_motion": {}}}
     assert await async_setup_component(hass, "input_boolean", config)
 
 
