@@ -97,7 +97,10 @@ class LocalDoorbellMediaSource(MediaSource):
         return _directory(None, TITLE, MediaClass.VIDEO, children)
 
     async def _async_days(self, library: Library, serial: str) -> BrowseMediaSource:
-        days = await self.hass.async_add_executor_job(library.days, serial)
+        # The owner's days, in Home Assistant's time zone, not the index's UTC.
+        days = await self.hass.async_add_executor_job(
+            library.days, serial, dt_util.get_default_time_zone()
+        )
         children = [
             _directory(f"{serial}:{Kind.DAY}:{day.isoformat()}", _day_title(day), MediaClass.VIDEO)
             for day in days
@@ -105,7 +108,9 @@ class LocalDoorbellMediaSource(MediaSource):
         return _directory(serial, self._name(serial), MediaClass.DIRECTORY, children)
 
     async def _async_clips(self, library: Library, serial: str, day: date) -> BrowseMediaSource:
-        clips = await self.hass.async_add_executor_job(library.clips, serial, day)
+        clips = await self.hass.async_add_executor_job(
+            library.clips, serial, day, dt_util.get_default_time_zone()
+        )
         children = [_clip(serial, clip) for clip in clips]
         title = f"{self._name(serial)} · {_day_title(day)}"
         return _directory(

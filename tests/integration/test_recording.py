@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -55,6 +56,24 @@ def children(item: BrowseMedia) -> Sequence[BrowseMedia]:
 @pytest.fixture
 async def media(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "media_source", {})
+
+
+async def test_clips_are_grouped_by_the_owners_day(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+) -> None:
+    # A zone whose date differs from UTC's right now, whatever the hour of the test run.
+    zone = "Etc/GMT-14" if dt_util.utcnow().hour >= 10 else "Etc/GMT+12"
+    await hass.config.async_set_time_zone(zone)
+    media_id = await _record_one(hass, doorbell)
+    local_day = dt_util.now().date()
+    assert local_day != dt_util.utcnow().date()
+    days = await async_browse_media(hass, f"{MEDIA_ROOT}/{doorbell.state.serial}")
+    assert [day.media_content_id.rsplit(":", 1)[1] for day in children(days)] == [
+        local_day.isoformat()
+    ]
+    assert children(days)[0].title == local_day.strftime("%A, %d %B %Y")
+    clips = await async_browse_media(hass, children(days)[0].media_content_id)
+    assert [clip.media_content_id for clip in children(clips)] == [media_id]
 
 
 async def test_press_records_a_clip_into_the_media_browser(

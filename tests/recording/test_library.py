@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 from pathlib import Path
 import re
 import secrets
 import sqlite3
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -123,6 +124,37 @@ def test_queries(library: Library) -> None:
     assert library.latest("AB12", "motion") == motion
     assert library.latest("AB12", "person") is None
     assert library.latest("nobody") is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "days"),
+    [
+        # 23:30 and 00:30 UTC: two UTC days, one evening in New York, one morning in India.
+        ("UTC", [date(2026, 11, 28), date(2026, 11, 27)]),
+        ("America/New_York", [date(2026, 11, 27)]),
+        ("Asia/Kolkata", [date(2026, 11, 28)]),
+        # Auckland is 13 hours ahead in November: both fall on the 28th, 12:30 and 13:30.
+        ("Pacific/Auckland", [date(2026, 11, 28)]),
+    ],
+)
+def test_days_are_the_owners_days(library: Library, zone: str, days: list[date]) -> None:
+    tz = ZoneInfo(zone)
+    midnight = T0.replace(hour=0, minute=0) + DAY
+    late = record_clip(library, "AB12", "ring", midnight - timedelta(minutes=30))
+    early = record_clip(library, "AB12", "ring", midnight + timedelta(minutes=30))
+    assert library.days("AB12", tz) == days
+    assert [c for d in days for c in library.clips("AB12", d, tz)] == [early, late]
+
+
+def test_days_across_a_daylight_saving_change(library: Library) -> None:
+    """Berlin's clocks went back at 01:00 UTC on 25 October 2026: that day had 25 hours."""
+    tz = ZoneInfo("Europe/Berlin")
+    first = record_clip(library, "AB12", "ring", datetime(2026, 10, 24, 22, 30, tzinfo=UTC))
+    last = record_clip(library, "AB12", "ring", datetime(2026, 10, 25, 22, 30, tzinfo=UTC))
+    after = record_clip(library, "AB12", "ring", datetime(2026, 10, 25, 23, 30, tzinfo=UTC))
+    assert library.days("AB12", tz) == [date(2026, 10, 26), date(2026, 10, 25)]
+    assert library.clips("AB12", date(2026, 10, 25), tz) == [last, first]
+    assert library.clips("AB12", date(2026, 10, 26), tz) == [after]
 
 
 def test_set_protected_writes_the_sidecar(library: Library, root: Path) -> None:

@@ -41,7 +41,7 @@ _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 SELECT_CLIPS = """
 SELECT * FROM clips
 WHERE (:device IS NULL OR device = :device)
-  AND (:day IS NULL OR day = :day)
+  AND start_ts >= :since AND start_ts < :until
   AND (:trigger IS NULL OR trigger = :trigger)
 ORDER BY start_ts DESC, id DESC
 LIMIT :limit
@@ -131,9 +131,14 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+# Bounds that every stored timestamp lies between.
+EARLIEST = ""
+LATEST = "~"
+
+
 def timestamp(moment: datetime) -> str:
-    """Return a UTC time as the index stores it."""
-    return f"{moment:{_TS_FORMAT}}"
+    """Return a time as the index stores it, in UTC."""
+    return f"{moment.astimezone(UTC):{_TS_FORMAT}}"
 
 
 def insert(db: sqlite3.Connection, clip: Clip) -> None:

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import logging
 from pathlib import Path
 import sqlite3
@@ -15,6 +15,8 @@ from typing import Protocol
 
 from .database import (
     DB_NAME,
+    EARLIEST,
+    LATEST,
     SELECT_CLIPS,
     SELECT_OLDEST_UNPROTECTED,
     SELECT_TOTALS,
@@ -191,16 +193,34 @@ class Library:
             raise UnknownClip(clip_id)
         return to_clip(found)
 
-    def clips(self, device: str | None = None, day: date | None = None) -> list[Clip]:
-        """Return the clips, newest first, of one device and/or one (UTC) day if given."""
-        return self._select(device=device, day=day.isoformat() if day else None)
+    def clips(
+        self, device: str | None = None, day: date | None = None, tz: tzinfo = UTC
+    ) -> list[Clip]:
+        """Return the clips, newest first, of one device and/or one day (in `tz`) if given."""
+        if day is None:
+            return self._select(device=device)
+        since = datetime.combine(day, time.min, tz)
+        until = datetime.combine(day + timedelta(days=1), time.min, tz)
+        return self._select(device=device, since=timestamp(since), until=timestamp(until))
 
-    def days(self, device: str) -> list[date]:
-        """Return the (UTC) days that have clips of a device, newest first."""
-        query = "SELECT DISTINCT day FROM clips WHERE device = ? ORDER BY day DESC"
+    def days(self, device: str, tz: tzinfo = UTC) -> list[date]:
+        """Return the days (in `tz`) that have clips of a device, newest first.
+
+        One index seek per day: from the newest clip, to the newest before that day began.
+        """
+        query = (
+            "SELECT start_ts FROM clips WHERE device = ? AND start_ts < ?"
+            " ORDER BY start_ts DESC LIMIT 1"
+        )
+        days: list[date] = []
+        before = LATEST
         with self._lock:
-            rows = self._connection().execute(query, (device,)).fetchall()
-        return [date.fromisoformat(day) for (day,) in rows]
+            db = self._connection()
+            while row := db.execute(query, (device, before)).fetchone():
+                day = datetime.fromisoformat(row[0]).astimezone(tz).date()
+                days.append(day)
+                before = timestamp(datetime.combine(day, time.min, tz))
+        return days
 
     def devices(self) -> list[str]:
         """Return the devices that have clips, sorted."""
@@ -322,12 +342,19 @@ class Library:
         self,
         *,
         device: str | None = None,
-        day: str | None = None,
+        since: str = EARLIEST,
+        until: str = LATEST,
         trigger: str | None = None,
         limit: int = -1,
     ) -> list[Clip]:
         """Return the clips SELECT_CLIPS finds; a filter left at None is not applied."""
-        params = {"device": device, "day": day, "trigger": trigger, "limit": limit}
+        params = {
+            "device": device,
+            "since": since,
+            "until": until,
+            "trigger": trigger,
+            "limit": limit,
+        }
         with self._lock:
             rows = self._connection().execute(SELECT_CLIPS, params).fetchall()
         return [to_clip(row) for row in rows]
