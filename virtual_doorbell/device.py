@@ -15,8 +15,10 @@ from aiohttp import web
 from .audio import AudioCodec
 from .dahua import DahuaPersonality
 from .digest import DigestAuthenticator
+from .doorbird import DoorBirdPersonality
 from .http import build_app
 from .models import MODELS, Protocol
+from .onvif import OnvifPersonality
 from .personality import Personality
 from .rtsp import RtspServer
 from .state import DeviceState
@@ -217,6 +219,8 @@ class VirtualDoorbell:
 
 _PERSONALITIES: dict[Protocol, Callable[[VirtualDoorbell], Personality]] = {
     Protocol.DAHUA: DahuaPersonality,
+    Protocol.DOORBIRD: DoorBirdPersonality,
+    Protocol.ONVIF: OnvifPersonality,
 }
 
 

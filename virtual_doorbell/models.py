@@ -12,6 +12,8 @@ class Protocol(StrEnum):
     """The vendor interface a model speaks."""
 
     DAHUA = "dahua"
+    DOORBIRD = "doorbird"
+    ONVIF = "onvif"
 
 
 class Family(StrEnum):
@@ -97,6 +99,30 @@ MODELS: dict[str, ModelProfile] = {
             family=Family.VTO,
             has_person=False,
             spaced_content_length=True,
+        ),
+        ModelProfile(
+            name="D101",
+            device_type="DoorBird D101",
+            has_person=False,
+            protocol=Protocol.DOORBIRD,
+        ),
+        ModelProfile(
+            name="D1101UV",
+            device_type="DoorBird D1101UV",
+            has_person=False,
+            protocol=Protocol.DOORBIRD,
+        ),
+        ModelProfile(
+            name="D2101V",
+            device_type="DoorBird D2101V",
+            has_person=False,
+            protocol=Protocol.DOORBIRD,
+        ),
+        ModelProfile(
+            name="ReolinkDoorbell",
+            device_type="Reolink Video Doorbell PoE",
+            has_person=True,
+            protocol=Protocol.ONVIF,
         ),
     )
 }

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from .const import DOMAIN, TRIGGER_RING
 from .devices.base import DoorbellEvent
+from .privacy.audit import AuditAction, AuditLog
 from .recording.clip import ClipResult
 from .recording.library import Clip, Library, UnknownClip, UnsafePath
 from .recording.recorder import Recorder
@@ -30,11 +32,36 @@ RETENTION_INTERVAL = timedelta(minutes=10)
 DATA_LIBRARIES = f"{DOMAIN}_libraries"
 DATA_LIBRARIES_LOCK = f"{DOMAIN}_libraries_lock"
 ISSUE_STORAGE_FULL = "storage_full"
+DATA_AUDIT_LOGS: HassKey[dict[Path, AuditLog]] = HassKey(f"{DOMAIN}_audit_logs")
 
 
 def signal_clips_changed(serial: str) -> str:
-    """Return the dispatcher signal sent when a doorbell's clips change."""
+    """Return the dispatcher signal sent when a doorbell's clips (or their audit) change."""
     return f"{DOMAIN}_clips_changed_{serial}"
+
+
+def signal_stats_updated(serial: str) -> str:
+    """Return the dispatcher signal sent when a doorbell's `ClipStats` are read anew."""
+    return f"{DOMAIN}_stats_updated_{serial}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClipStats:
+    """What the recording entities show, read from the library and audit in one job."""
+
+    count: int
+    size: int
+    latest: Clip | None
+    last_ring: tuple[datetime, Path] | None  # when the newest ring clip began, its thumbnail
+    last_export: datetime | None
+
+
+def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
+    """Return the audit log of a storage root, one per root so that its lock is shared."""
+    logs = hass.data.setdefault(DATA_AUDIT_LOGS, {})
+    if root not in logs:
+        logs[root] = AuditLog(root)
+    return logs[root]
 
 
 @dataclass(slots=True)
@@ -103,6 +130,7 @@ class ClipManager:
         self._storage_full: bool | None = None  # unknown until the first retention run
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._adding: set[concurrent.futures.Future[None]] = set()
+        self.stats: ClipStats | None = None  # None until first read
         self.recorder = Recorder(
             stream_url,
             clip_paths=lambda trigger, start: library.clip_paths(serial, trigger, start),
@@ -130,7 +158,13 @@ class ClipManager:
                 self.hass, self._async_retention_tick, RETENTION_INTERVAL, cancel_on_shutdown=True
             )
         )
+        self._unsubscribe.append(
+            async_dispatcher_connect(
+                self.hass, signal_clips_changed(self.serial), self._async_refresh_stats
+            )
+        )
         await self.async_apply_retention()
+        await self._async_refresh_stats()
 
     async def async_stop(self) -> None:
         """Stop recording; an open clip is finished and kept."""
@@ -150,7 +184,24 @@ class ClipManager:
         """Return the newest keyframe as JPEG, while the stream is up."""
         return self.recorder.latest_jpeg()
 
-    def latest_thumbnail(self, trigger: str) -> tuple[datetime, Path] | None:
+    async def _async_refresh_stats(self) -> None:
+        """Read the statistics once for every entity that shows them, then tell them."""
+        audit = audit_log(self.hass, self.library.root)
+        self.stats = await self.hass.async_add_executor_job(self._read_stats, audit)
+        async_dispatcher_send(self.hass, signal_stats_updated(self.serial))
+
+    def _read_stats(self, audit: AuditLog) -> ClipStats:
+        count, size = self.library.totals(self.serial)
+        export = audit.last(AuditAction.EXPORT)
+        return ClipStats(
+            count=count,
+            size=size,
+            latest=self.library.latest(self.serial),
+            last_ring=self._latest_thumbnail(TRIGGER_RING),
+            last_export=export.at if export else None,
+        )
+
+    def _latest_thumbnail(self, trigger: str) -> tuple[datetime, Path] | None:
         """Return when the newest clip of a trigger began, and its thumbnail (blocking)."""
         clip = self.library.latest(self.serial, trigger)
         if clip is None:

@@ -10,7 +10,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .privacy.export import audit_log
+from .clips import audit_log
 from .runtime import LocalDoorbellConfigEntry
 
 TO_REDACT = {

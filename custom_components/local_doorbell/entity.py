@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from .clips import signal_stats_updated
 from .const import DOMAIN, signal_state_changed
 from .devices.base import DoorbellEvent, EventKind
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
@@ -53,3 +55,27 @@ class LocalDoorbellEntity(Entity):
         """Write the state when the connection changes; subclasses add their own events."""
         if event.kind in (EventKind.ONLINE, EventKind.OFFLINE):
             self.async_write_ha_state()
+
+
+class LocalDoorbellStatsEntity(LocalDoorbellEntity):
+    """An entity showing the doorbell's recordings; they stay readable while it is away."""
+
+    @property
+    def available(self) -> bool:
+        """Tell whether the statistics have been read."""
+        return self.runtime.clips.stats is not None
+
+    async def async_added_to_hass(self) -> None:
+        """Write the state whenever the statistics are read anew."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                signal_stats_updated(self.runtime.info.serial),
+                self._async_stats_updated,
+            )
+        )
+
+    @callback
+    def _async_stats_updated(self) -> None:
+        self.async_write_ha_state()

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from homeassistant.components.image import ImageEntity, ImageEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clips import signal_clips_changed
-from .const import TRIGGER_RING
-from .entity import LocalDoorbellEntity
+from .entity import LocalDoorbellStatsEntity
 from .runtime import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -28,7 +25,7 @@ async def async_setup_entry(
     async_add_entities([LastVisitorImage(hass, entry)])
 
 
-class LastVisitorImage(LocalDoorbellEntity, ImageEntity):
+class LastVisitorImage(LocalDoorbellStatsEntity, ImageEntity):
     """Who rang last, as the recorder saw them at the press."""
 
     _attr_content_type = "image/jpeg"
@@ -36,32 +33,26 @@ class LastVisitorImage(LocalDoorbellEntity, ImageEntity):
     def __init__(self, hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> None:
         """Set up both parents."""
         ImageEntity.__init__(self, hass)
-        LocalDoorbellEntity.__init__(self, entry, LAST_VISITOR)
+        LocalDoorbellStatsEntity.__init__(self, entry, LAST_VISITOR)
         self._thumbnail: Path | None = None
+        self._update_from_stats()
 
-    @property
-    def available(self) -> bool:
-        """Stay available while the device is away: the picture is stored here."""
+    @callback
+    def _async_stats_updated(self) -> None:
+        """Write the state only when another visitor's picture came."""
+        if self._update_from_stats():
+            self.async_write_ha_state()
+
+    def _update_from_stats(self) -> bool:
+        """Take the newest ring clip's thumbnail; tell whether it changed."""
+        stats = self.runtime.clips.stats
+        last_ring = None if stats is None else stats.last_ring
+        thumbnail = None if last_ring is None else last_ring[1]
+        if thumbnail == self._thumbnail:
+            return False
+        self._thumbnail = thumbnail
+        self._attr_image_last_updated = None if last_ring is None else last_ring[0]
         return True
-
-    async def async_added_to_hass(self) -> None:
-        """Find the newest ring clip now and whenever the clips change."""
-        await super().async_added_to_hass()
-        serial = self.runtime.info.serial
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, signal_clips_changed(serial), self._async_refresh)
-        )
-        await self._async_refresh(write=False)
-
-    async def _async_refresh(self, write: bool = True) -> None:
-        clips = self.runtime.clips
-        latest = await self.hass.async_add_executor_job(clips.latest_thumbnail, TRIGGER_RING)
-        thumbnail = None if latest is None else latest[1]
-        if thumbnail != self._thumbnail:
-            self._thumbnail = thumbnail
-            self._attr_image_last_updated = None if latest is None else latest[0]
-            if write:
-                self.async_write_ha_state()
 
     async def async_image(self) -> bytes | None:
         """Return the thumbnail's bytes."""

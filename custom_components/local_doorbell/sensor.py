@@ -14,27 +14,13 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory, UnitOfInformation
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clips import signal_clips_changed
-from .entity import LocalDoorbellEntity
-from .privacy.audit import AuditAction, AuditLog
-from .privacy.export import audit_log
-from .recording.library import Clip, Library
+from .clips import ClipStats
+from .entity import LocalDoorbellStatsEntity
 from .runtime import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ClipStats:
-    """What the sensors show, read from the library in one executor job."""
-
-    count: int
-    size: int
-    latest: Clip | None
-    last_export: datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,47 +73,13 @@ async def async_setup_entry(
     async_add_entities(LocalDoorbellSensor(entry, description) for description in SENSORS)
 
 
-def _stats(library: Library, serial: str, audit: AuditLog) -> ClipStats:
-    count, size = library.totals(serial)
-    export = audit.last(AuditAction.EXPORT)
-    return ClipStats(
-        count=count,
-        size=size,
-        latest=library.latest(serial),
-        last_export=export.at if export else None,
-    )
-
-
-class LocalDoorbellSensor(LocalDoorbellEntity, SensorEntity):
+class LocalDoorbellSensor(LocalDoorbellStatsEntity, SensorEntity):
     """A statistic of the doorbell's recorded clips."""
 
     entity_description: LocalDoorbellSensorDescription
-    _stats: ClipStats | None = None
-
-    @property
-    def available(self) -> bool:
-        """Stay available while the device is away: the clips are still here."""
-        return self._stats is not None
 
     @property
     def native_value(self) -> int | datetime | None:
         """Return the statistic."""
-        return None if self._stats is None else self.entity_description.value_fn(self._stats)
-
-    async def async_added_to_hass(self) -> None:
-        """Read the library now and whenever the clips change."""
-        await super().async_added_to_hass()
-        serial = self.runtime.info.serial
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, signal_clips_changed(serial), self._async_refresh)
-        )
-        await self._async_refresh(write=False)
-
-    async def _async_refresh(self, write: bool = True) -> None:
-        clips = self.runtime.clips
-        audit = audit_log(self.hass, clips.library.root)
-        self._stats = await self.hass.async_add_executor_job(
-            _stats, clips.library, clips.serial, audit
-        )
-        if write:
-            self.async_write_ha_state()
+        stats = self.runtime.clips.stats
+        return None if stats is None else self.entity_description.value_fn(stats)

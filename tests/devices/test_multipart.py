@@ -205,3 +205,61 @@ def test_other_boundaries_are_not_parts() -> None:
     parser = MultipartParser("other")
     assert parser.feed(format_part(PRESS, spaced=False)) == []
     assert parser.feed(part(PRESS, length=str(len(PRESS)), boundary="--other")) == [PRESS]
+
+
+# DoorBird: parts without Content-Length that end at a blank line, long before the next boundary.
+DOORBIRD_STREAM = (
+    b"--ioboundary\r\nContent-Type: text/plain\r\n\r\ndoorbell:L\r\n\r\n"
+    b"--ioboundary\r\nContent-Type: text/plain\r\n\r\nmotionsensor:H\r\n\r\n"
+    b"--ioboundary\r\nContent-Type: text/plain\r\n\r\n\r\ndoorbell:H\n\n"
+)
+DOORBIRD_BODIES = ["doorbell:L", "motionsensor:H", "doorbell:H"]
+
+
+def doorbird_parser() -> MultipartParser:
+    """Return a parser set up the way the DoorBird driver sets it up."""
+    return MultipartParser("--ioboundary", blank_line_ends_body=True)
+
+
+def test_blank_line_ends_a_body_without_waiting_for_the_next_boundary() -> None:
+    assert doorbird_parser().feed(DOORBIRD_STREAM) == DOORBIRD_BODIES
+
+
+def test_blank_line_split_at_every_position() -> None:
+    for cut in range(len(DOORBIRD_STREAM) + 1):
+        parser = doorbird_parser()
+        chunks = [DOORBIRD_STREAM[:cut], DOORBIRD_STREAM[cut:]]
+        assert feed_all(parser, chunks) == DOORBIRD_BODIES, cut
+
+
+def test_blank_line_byte_by_byte() -> None:
+    parser = doorbird_parser()
+    assert feed_all(parser, [bytes([b]) for b in DOORBIRD_STREAM]) == DOORBIRD_BODIES
+
+
+def test_blank_line_waits_for_the_text_to_end() -> None:
+    parser = doorbird_parser()
+    assert parser.feed(b"--ioboundary\r\n\r\ndoorbell:H\r\n") == []
+    assert parser.feed(b" \t\r\n") == ["doorbell:H"]
+
+
+def test_boundary_before_any_blank_line_still_ends_a_body() -> None:
+    data = b"--ioboundary\r\n\r\ndoorbell:H\r\n--ioboundary\r\n\r\nmotionsensor:L\r\n\r\n"
+    assert doorbird_parser().feed(data) == ["doorbell:H", "motionsensor:L"]
+
+
+def test_blank_lines_inside_a_dahua_body_by_default() -> None:
+    data = part("Code=VideoMotion;data={\n\n}") + b"--myboundary\r\n"
+    assert MultipartParser().feed(data) == ["Code=VideoMotion;data={\n\n}"]
+
+
+def test_content_length_wins_over_a_blank_line() -> None:
+    body = "Code=A\r\n\r\nrest"
+    data = part(body, length=str(len(body)), boundary="--ioboundary")
+    assert doorbird_parser().feed(data) == [body]
+
+
+def test_boundary_default() -> None:
+    assert boundary_from_content_type("multipart/x-mixed-replace", "--ioboundary") == (
+        "--ioboundary"
+    )

@@ -9,6 +9,7 @@ import aiohttp
 
 from .base import CannotConnect, DeviceInfo, DoorbellDevice, InvalidAuth
 from .dahua import DahuaDoorbell
+from .doorbird import DEFAULT_RTSP_PORT, DoorBirdDoorbell
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -17,11 +18,13 @@ class Protocol(StrEnum):
     """How the integration reaches a doorbell."""
 
     DAHUA = "dahua"
+    DOORBIRD = "doorbird"
     GENERIC = "generic"  # an RTSP URL and a button from elsewhere: never detected
 
 
 # Dahua first: its CGI paths are its own, while Dahua doorbells speak ONVIF as well.
-NETWORK_PROTOCOLS: tuple[Protocol, ...] = (Protocol.DAHUA,)
+# DoorBird last: it locks its API after repeated bad credentials.
+NETWORK_PROTOCOLS: tuple[Protocol, ...] = (Protocol.DAHUA, Protocol.DOORBIRD)
 
 
 def network_device(
@@ -37,6 +40,10 @@ def network_device(
     """Return the driver of a doorbell reached by address and credentials."""
     if protocol is Protocol.DAHUA:
         return DahuaDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
+    if protocol is Protocol.DOORBIRD:
+        return DoorBirdDoorbell(
+            session, host, port, username, password, rtsp_port=rtsp_port or DEFAULT_RTSP_PORT
+        )
     raise ValueError(f"{protocol} is not reached by address and credentials")
 
 

@@ -60,7 +60,9 @@ class MessageMapper:
         if kind is EventKind.RING:
             rising = value and not previous and operation != INITIALIZED
             return DoorbellEvent(kind=kind, code=topic, data=data) if rising else None
-        active = any(state for (other, _), state in self._states.items() if TOPICS[other][0] is kind)
+        active = any(
+            state for (other, _), state in self._states.items() if TOPICS[other][0] is kind
+        )
         if active == self._active.get(kind, False):
             return None
         self._active[kind] = active

@@ -17,9 +17,8 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
-from ..clips import async_find_clip, libraries, signal_clips_changed
+from ..clips import async_find_clip, audit_log, libraries, signal_clips_changed
 from ..compat import vol
 from ..const import DOMAIN
 from ..recording.library import Clip, Library, LibraryError
@@ -33,7 +32,6 @@ ATTR_DESTINATION = "destination"
 EXPORT_SCHEMA = vol.Schema(
     {vol.Required(ATTR_CLIP_ID): cv.string, vol.Required(ATTR_DESTINATION): cv.string}
 )
-DATA_AUDIT_LOGS: HassKey[dict[Path, AuditLog]] = HassKey(f"{DOMAIN}_audit_logs")
 _CHUNK = 1024 * 1024
 
 
@@ -43,14 +41,6 @@ class _Refused(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
-
-
-def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
-    """Return the audit log of a storage root, one per root so that its lock is shared."""
-    logs = hass.data.setdefault(DATA_AUDIT_LOGS, {})
-    if root not in logs:
-        logs[root] = AuditLog(root)
-    return logs[root]
 
 
 async def async_audit(

@@ -1,0 +1,670 @@
+"""The DoorBird driver against the virtual DoorBird, and against a few badly behaved servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+import json
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.local_doorbell.devices import doorbird as driver_module
+from custom_components.local_doorbell.devices.base import (
+    CannotConnect,
+    DoorbellEvent,
+    EventKind,
+    InvalidAuth,
+)
+from custom_components.local_doorbell.devices.doorbird import (
+    BACKOFF_MAX,
+    DoorBirdDoorbell,
+    InputTracker,
+    parse_input,
+)
+from tests.conftest import TEST_VIDEO
+from tests.devices.test_dahua import WAIT, free_port, wait_for
+from tests.virtual_doorbell.test_doorbird import bird, first_frame_size
+from virtual_doorbell import VirtualDoorbell
+
+LOGGER = "custom_components.local_doorbell.devices.doorbird"
+LEVELS = ("doorbell:L", "doorbell:H")
+
+
+@pytest.fixture
+def doorbell_model() -> str:
+    """Simulate a DoorBird."""
+    return "D101"
+
+
+@pytest.fixture
+def doorbell(doorbell: VirtualDoorbell) -> VirtualDoorbell:
+    """Return the shared virtual doorbell with its button released after 0.1 s, for speed."""
+    bird(doorbell).settings.release_after = 0.1
+    return doorbell
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a client session closed after the test."""
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+def driver(
+    session: aiohttp.ClientSession,
+    doorbell: VirtualDoorbell,
+    *,
+    password: str | None = None,
+    **options: Any,
+) -> DoorBirdDoorbell:
+    """Return a driver for the virtual doorbell, with test-speed timings."""
+    return DoorBirdDoorbell(
+        session,
+        doorbell.host,
+        doorbell.http_port,
+        doorbell.username,
+        doorbell.password if password is None else password,
+        rtsp_port=doorbell.rtsp_port,
+        **{"backoff_base": 0.05, **options},
+    )
+
+
+class Events:
+    """Reads a driver's events in the background, as the runtime does, until closed."""
+
+    def __init__(self, device: DoorBirdDoorbell) -> None:
+        self._queue: asyncio.Queue[DoorbellEvent | Exception] = asyncio.Queue()
+        self._task = asyncio.create_task(self._consume(device))
+
+    async def _consume(self, device: DoorBirdDoorbell) -> None:
+        try:
+            async with contextlib.aclosing(device.events()) as stream:
+                async for event in stream:
+                    self._queue.put_nowait(event)
+        except Exception as err:  # handed to the test that reads next
+            self._queue.put_nowait(err)
+
+    async def next(self, limit: float = WAIT) -> DoorbellEvent:
+        """Return the next event (or raise what ended the stream), failing after `limit` s."""
+        async with asyncio.timeout(limit):
+            item = await self._queue.get()
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    async def close(self) -> None:
+        """Stop reading; the driver closes its stream."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+@contextlib.asynccontextmanager
+async def events_of(device: DoorBirdDoorbell) -> AsyncIterator[Events]:
+    """Read a device's events in the background, stopped on exit."""
+    events = Events(device)
+    try:
+        yield events
+    finally:
+        await events.close()
+
+
+async def online(events: Events, doorbell: VirtualDoorbell, connections: int = 1) -> None:
+    """Wait for ONLINE (the initial levels have arrived) and for the device to count the stream."""
+    assert (await events.next()).kind is EventKind.ONLINE
+    assert doorbell.state.counters.event_clients_total >= connections
+
+
+async def one_ring(events: Events, doorbell: VirtualDoorbell) -> DoorbellEvent:
+    """Press, check that the press gives exactly one ring, and wait for the button's release."""
+    doorbell.press()
+    ring = await events.next()
+    assert ring.kind is EventKind.RING
+    await wait_for(lambda: not bird(doorbell).monitors.levels["doorbell"])
+    return ring
+
+
+async def motion_marker(events: Events, doorbell: VirtualDoorbell) -> None:
+    """Start and stop motion and check both are the next events: nothing came before them."""
+    doorbell.motion(True)
+    doorbell.motion(False)
+    seen = [await events.next(), await events.next()]
+    assert [(event.kind, event.active) for event in seen] == [
+        (EventKind.MOTION, True),
+        (EventKind.MOTION, False),
+    ]
+
+
+# Identity, streams and snapshot.
+
+
+@pytest.mark.parametrize("doorbell_model", ["D101", "D1101UV", "D2101V"])
+async def test_probe(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    info = await driver(session, doorbell).probe()
+    mac = doorbell.state.mac
+    assert info.manufacturer == "DoorBird"
+    assert info.model == f"DoorBird {doorbell.state.model.name}"
+    assert info.serial == mac.replace(":", "").upper()
+    assert info.firmware == "000109 (build 15120529)"
+    assert info.mac == mac.lower()
+    assert info.has_person is False
+
+
+async def test_wrong_password(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    device = driver(session, doorbell, password="wrong")
+    with pytest.raises(InvalidAuth):
+        await device.probe()
+    with pytest.raises(InvalidAuth):
+        await anext(device.events())
+
+
+async def test_user_name_with_colon(session: aiohttp.ClientSession) -> None:
+    device = DoorBirdDoorbell(session, "127.0.0.1", 80, "ad:min", "secret")
+    with pytest.raises(InvalidAuth):
+        await device.snapshot()
+
+
+async def test_nothing_listening(socket_enabled: None, session: aiohttp.ClientSession) -> None:
+    device = DoorBirdDoorbell(session, "127.0.0.1", free_port(), "admin", "x", backoff_base=0.05)
+    with pytest.raises(CannotConnect):
+        await device.probe()
+    async with events_of(device) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+        # Retries go on quietly: no second OFFLINE while the device stays away.
+        with pytest.raises(TimeoutError):
+            await events.next(limit=0.5)
+
+
+async def test_lockout(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = bird(doorbell).settings
+    settings.lockout_failures, settings.lockout_seconds = 2, 1.0
+    for _ in range(2):
+        with pytest.raises(InvalidAuth):
+            await driver(session, doorbell, password="wrong").probe()
+    device = driver(session, doorbell)
+    with pytest.raises(CannotConnect, match="locked"):
+        await device.probe()
+    caplog.set_level(logging.WARNING, LOGGER)
+    async with events_of(device) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+        await online(events, doorbell)  # the lock ends by itself
+        await one_ring(events, doorbell)
+    warnings = [r for r in caplog.records if r.name == LOGGER and r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "locked" in warnings[0].getMessage()
+
+
+async def test_stream_urls(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    urls = await driver(session, doorbell).stream_urls()
+    assert urls.main == doorbell.rtsp_url(0)
+    assert urls.sub == urls.main
+    assert await asyncio.to_thread(first_frame_size, urls.main) == (320, 240)
+
+
+async def test_stream_urls_encode_credentials(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    doorbell = VirtualDoorbell(
+        username="ad min", password="p@ss/w:rd?#%", model="D101", video=TEST_VIDEO
+    )
+    await doorbell.start()
+    try:
+        device = driver(session, doorbell)
+        urls = await device.stream_urls()
+        assert (await device.probe()).model == "DoorBird D101"
+        assert await asyncio.to_thread(first_frame_size, urls.main) == (320, 240)
+    finally:
+        await doorbell.stop()
+    credentials = "ad%20min:p%40ss%2Fw%3Ard%3F%23%25"
+    assert urls.main == f"rtsp://{credentials}@127.0.0.1:{doorbell.rtsp_port}/mpeg/media.amp"
+
+
+async def test_default_rtsp_port(session: aiohttp.ClientSession) -> None:
+    urls = await DoorBirdDoorbell(session, "fe80::1", 80, "admin", "x").stream_urls()
+    assert urls.main == "rtsp://admin:x@[fe80::1]:554/mpeg/media.amp"
+
+
+async def test_snapshot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    image = await driver(session, doorbell).snapshot()
+    assert image.startswith(b"\xff\xd8")
+    assert image.endswith(b"\xff\xd9")
+
+
+async def test_snapshot_without_permission(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    bird(doorbell).settings.watch_always = False
+    with pytest.raises(CannotConnect, match="watch always"):
+        await driver(session, doorbell).snapshot()
+
+
+# The monitor stream.
+
+
+async def test_press_is_one_ring_whatever_the_repeats(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    personality = bird(doorbell)
+    personality.settings.keepalive = 0.02
+    personality.settings.release_after = 0.3
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        doorbell.press()
+        ring = await events.next()
+        assert (ring.kind, ring.active, ring.code) == (EventKind.RING, True, "doorbell")
+        # The device repeats `doorbell:H` while the button is held, then `doorbell:L`.
+        sent = personality.monitors.keepalives
+        await wait_for(lambda: personality.monitors.keepalives >= sent + 3)
+        await wait_for(lambda: not personality.monitors.levels["doorbell"])
+        sent = personality.monitors.keepalives
+        await wait_for(lambda: personality.monitors.keepalives >= sent + 3)
+        await motion_marker(events, doorbell)
+        await one_ring(events, doorbell)
+        await motion_marker(events, doorbell)
+
+
+async def test_initial_levels_are_not_edges(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    bird(doorbell).settings.release_after = 60
+    doorbell.press()
+    doorbell.motion(True)
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        # Motion already going on is news; a button already held is not a press.
+        motion = await events.next()
+        assert (motion.kind, motion.active) == (EventKind.MOTION, True)
+        doorbell.motion(False)
+        motion = await events.next()
+        assert (motion.kind, motion.active) == (EventKind.MOTION, False)
+
+
+async def test_motion_edges(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    bird(doorbell).settings.keepalive = 0.02
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        doorbell.motion(True)
+        motion = await events.next()
+        assert (motion.kind, motion.active, motion.code) == (EventKind.MOTION, True, "motionsensor")
+        sent = bird(doorbell).monitors.keepalives
+        await wait_for(lambda: bird(doorbell).monitors.keepalives >= sent + 3)
+        doorbell.motion(False)
+        motion = await events.next()
+        assert (motion.kind, motion.active) == (EventKind.MOTION, False)
+        await one_ring(events, doorbell)
+
+
+async def test_garbage_is_survived(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("garbage")
+        # Not even the stray `doorbell:H` outside any part rings: the press is next.
+        await one_ring(events, doorbell)
+
+
+async def test_dropped_stream_reconnects_quietly(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    counters = doorbell.state.counters
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("drop_events")
+        await wait_for(lambda: (counters.event_clients_total, counters.event_clients) == (2, 1))
+        # Neither OFFLINE nor ONLINE: the stream came straight back, the ring is next.
+        await one_ring(events, doorbell)
+        await doorbell.fault("drop_events")
+        await wait_for(lambda: (counters.event_clients_total, counters.event_clients) == (3, 1))
+        await one_ring(events, doorbell)
+
+
+async def test_reboot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("reboot", 1)
+        assert (await events.next()).kind is EventKind.OFFLINE
+        # Several attempts fail while the device boots; they report nothing more.
+        await online(events, doorbell, connections=2)
+        assert not doorbell.state.faults.rebooting
+        await one_ring(events, doorbell)
+
+
+async def test_stalled_stream_is_dropped(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    device = driver(session, doorbell, stall_timeout=0.5, open_timeout=0.5)
+    async with events_of(device) as events:
+        await online(events, doorbell)
+        await doorbell.fault("stall")
+        # The quiet reconnect gets its headers but no levels: that is OFFLINE.
+        assert (await events.next()).kind is EventKind.OFFLINE
+        assert doorbell.state.counters.event_clients_total >= 2
+        doorbell.clear_faults()
+        await online(events, doorbell)
+        await one_ring(events, doorbell)
+
+
+async def test_too_many_streams_back_off(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, LOGGER)
+    others = [driver(session, doorbell) for _ in range(8)]
+    async with contextlib.AsyncExitStack() as stack:
+        for other in others:
+            await online(await stack.enter_async_context(events_of(other)), doorbell)
+        async with events_of(driver(session, doorbell)) as events:
+            assert (await events.next()).kind is EventKind.OFFLINE
+            await wait_for(
+                lambda: sum("monitor streams" in r.getMessage() for r in caplog.records) >= 3
+            )
+            await stack.aclose()
+            await online(events, doorbell)
+            await one_ring(events, doorbell)
+    refused = [r for r in caplog.records if "monitor streams" in r.getMessage()]
+    assert [r.levelno for r in refused].count(logging.WARNING) == 1
+
+
+async def test_without_watch_always_permission(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = bird(doorbell).settings
+    settings.watch_always = False
+    caplog.set_level(logging.DEBUG, LOGGER)
+    async with events_of(driver(session, doorbell)) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+        await wait_for(lambda: sum("watch always" in r.getMessage() for r in caplog.records) >= 3)
+        settings.watch_always = True
+        await online(events, doorbell)
+    refused = [r for r in caplog.records if "watch always" in r.getMessage()]
+    assert [r.levelno for r in refused].count(logging.WARNING) == 1
+
+
+async def test_rate_limited_attach_backs_off(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    bird(doorbell).settings.burst = 1
+    device = driver(session, doorbell)
+    await device.probe()  # the one request this second allows
+    async with events_of(device) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+        await online(events, doorbell)
+        await one_ring(events, doorbell)
+
+
+async def test_refused_credentials_end_the_stream(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("refuse_auth")
+        await doorbell.fault("drop_events")
+        with pytest.raises(InvalidAuth):
+            await events.next()
+
+
+async def test_cancel_closes_the_stream(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    seen: list[DoorbellEvent] = []
+
+    async def consume() -> None:
+        async for event in driver(session, doorbell).events():
+            seen.append(event)
+
+    task = asyncio.create_task(consume())
+    await wait_for(lambda: bool(seen))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [event.kind for event in seen] == [EventKind.ONLINE]
+    await wait_for(lambda: doorbell.state.counters.event_clients == 0)
+
+
+# Servers that answer oddly.
+
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def odd_server(socket_enabled: None) -> AsyncIterator[tuple[int, dict[str, Route]]]:
+    """Run a server without authentication whose answers each test chooses by path."""
+    routes: dict[str, Route] = {}
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        route = routes.get(request.path.removeprefix("/bha-api/"))
+        return web.Response(status=404) if route is None else await route(request)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", answer)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield runner.addresses[0][1], routes
+    await runner.cleanup()
+
+
+def odd_driver(session: aiohttp.ClientSession, port: int, **options: Any) -> DoorBirdDoorbell:
+    """Return a driver for the odd server."""
+    options = {"backoff_base": 0.05, **options}
+    return DoorBirdDoorbell(session, "127.0.0.1", port, "admin", "secret", **options)
+
+
+def reply(**answer: object) -> Route:
+    """Return a route that answers the same every time."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return web.Response(**answer)  # type: ignore[arg-type]
+
+    return route
+
+
+def stream(body: bytes, content_type: str = "multipart/x-mixed-replace") -> Route:
+    """Return a route that sends a monitor body, then holds the connection until the client goes."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        await response.prepare(request)
+        await response.write(body)
+        while request.transport is not None:
+            await asyncio.sleep(0.02)
+        return response
+
+    return route
+
+
+@pytest.mark.parametrize(
+    ("version", "model", "firmware", "mac"),
+    [
+        (
+            {"FIRMWARE": "000100", "BUILD_NUMBER": 43119, "WIFI_MAC_ADDR": "1ccae37073be"},
+            "DoorBird",
+            "000100 (build 43119)",
+            "1c:ca:e3:70:73:be",
+        ),
+        (
+            {"PRIMARY_MAC_ADDR": "1C:CA:E3:70:73:BF", "DEVICE-TYPE": "DoorBird D2101V"},
+            "DoorBird D2101V",
+            "",
+            "1c:ca:e3:70:73:bf",
+        ),
+        (
+            {"PRIMARY_MAC_ADDR": "", "WIFI_MAC_ADDR": "1CCAE37073C0", "FIRMWARE": "000134"},
+            "DoorBird",
+            "000134",
+            "1c:ca:e3:70:73:c0",
+        ),
+    ],
+)
+async def test_probe_of_other_firmware(
+    session: aiohttp.ClientSession,
+    odd_server: tuple[int, dict[str, Route]],
+    version: dict[str, object],
+    model: str,
+    firmware: str,
+    mac: str,
+) -> None:
+    port, routes = odd_server
+    routes["info.cgi"] = reply(text=_info(version), content_type="text/plain")
+    info = await odd_driver(session, port).probe()
+    assert (info.model, info.firmware, info.mac) == (model, firmware, mac)
+    assert info.serial == mac.replace(":", "").upper()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("<html>not json</html>", "DoorBird"),
+        ('{"BHA": {"RETURNCODE": "0", "VERSION": [{}]}}', "DoorBird"),
+        ('{"BHA": {"RETURNCODE": "1", "VERSION": []}}', "DoorBird"),
+        ('{"BHA": {"RETURNCODE": "1", "VERSION": ["x"]}}', "DoorBird"),
+        ('{"BHA": []}', "DoorBird"),
+        ('{"BHA": {"RETURNCODE": "1", "VERSION": [{"FIRMWARE": "1"}]}}', "MAC"),
+        ('{"BHA": {"RETURNCODE": "1", "VERSION": [{"WIFI_MAC_ADDR": 1}]}}', "MAC"),
+        ('{"BHA": {"RETURNCODE": "1", "VERSION": [{"WIFI_MAC_ADDR": "1CCAE3"}]}}', "MAC"),
+    ],
+)
+async def test_probe_of_something_else(
+    session: aiohttp.ClientSession,
+    odd_server: tuple[int, dict[str, Route]],
+    body: str,
+    message: str,
+) -> None:
+    port, routes = odd_server
+    routes["info.cgi"] = reply(text=body)
+    with pytest.raises(CannotConnect, match=message):
+        await odd_driver(session, port).probe()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": b"<html>not a picture</html>"},
+        {"status": 500},
+        {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},
+        {"status": 404},
+    ],
+)
+async def test_snapshot_failures(
+    session: aiohttp.ClientSession, odd_server: tuple[int, dict[str, Route]], answer: dict[str, Any]
+) -> None:
+    port, routes = odd_server
+    routes["image.cgi"] = reply(**answer)
+    with pytest.raises(CannotConnect):
+        await odd_driver(session, port).snapshot()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/x-mixed-replace; boundary=--ioboundary",
+        "multipart/x-mixed-replace",  # no boundary named: DoorBird's
+        "multipart/x-mixed-replace; boundary=other",
+    ],
+)
+async def test_monitor_boundaries(
+    session: aiohttp.ClientSession,
+    odd_server: tuple[int, dict[str, Route]],
+    content_type: str,
+) -> None:
+    port, routes = odd_server
+    boundary = "--other" if content_type.endswith("other") else "--ioboundary"
+    parts = (f"{boundary}\r\nContent-Type: text/plain\r\n\r\n{level}\r\n\r\n" for level in LEVELS)
+    routes["monitor.cgi"] = stream("".join(parts).encode(), content_type)
+    async with events_of(odd_driver(session, port)) as events:
+        kinds = [(await events.next()).kind for _ in range(2)]
+    assert kinds == [EventKind.ONLINE, EventKind.RING]
+
+
+async def test_monitor_that_tells_nothing_is_down(
+    session: aiohttp.ClientSession, odd_server: tuple[int, dict[str, Route]]
+) -> None:
+    port, routes = odd_server
+    routes["monitor.cgi"] = stream(b"<html>Welcome</html>", "text/html")
+    async with events_of(odd_driver(session, port, open_timeout=0.2)) as events:
+        assert (await events.next()).kind is EventKind.OFFLINE
+
+
+async def test_back_off_doubles_resets_and_caps(
+    session: aiohttp.ClientSession,
+    odd_server: tuple[int, dict[str, Route]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, routes = odd_server
+    attempts = 0
+    delays: list[float] = []
+
+    class Enough(Exception):
+        """Ends the stream once enough pauses are seen."""
+
+    async def pause(delay: float) -> None:
+        delays.append(delay)
+        if len(delays) == 7:
+            raise Enough
+
+    async def monitor(request: web.Request) -> web.StreamResponse:
+        nonlocal attempts
+        attempts += 1
+        if attempts != 4:
+            return web.Response(status=503)
+        # The fourth attempt gets one level, then the server hangs up.
+        return web.Response(
+            body=b"--ioboundary\r\n\r\ndoorbell:L\r\n\r\n",
+            headers={"Content-Type": "multipart/x-mixed-replace; boundary=--ioboundary"},
+        )
+
+    monkeypatch.setattr(driver_module, "_pause", pause)
+    routes["monitor.cgi"] = monitor
+    async with events_of(odd_driver(session, port, backoff_base=16)) as events:
+        kinds = [(await events.next()).kind for _ in range(3)]
+        assert kinds == [EventKind.OFFLINE, EventKind.ONLINE, EventKind.OFFLINE]
+        with pytest.raises(Enough):
+            await events.next()
+    # Doubling up to the cap; a stream that told its levels resets the delay.
+    assert delays == [16, 32, BACKOFF_MAX, 16, 16, 32, BACKOFF_MAX]
+
+
+# Pure helpers.
+
+
+@pytest.mark.parametrize(
+    ("body", "reading"),
+    [
+        ("doorbell:H", ("doorbell", True)),
+        (" MotionSensor : l ", ("motionsensor", False)),
+        ("doorbell", None),
+        ("doorbell:X", None),
+        ("doorbell:", None),
+    ],
+)
+def test_parse_input(body: str, reading: tuple[str, bool] | None) -> None:
+    assert parse_input(body) == reading
+
+
+def test_input_tracker() -> None:
+    tracker = InputTracker()
+    assert tracker.update("doorbell", True, initial=True) is None
+    assert tracker.update("doorbell", False, initial=False) is None
+    ring = tracker.update("doorbell", True, initial=False)
+    assert ring is not None
+    assert ring.kind is EventKind.RING
+    assert tracker.update("doorbell", True, initial=False) is None
+    assert tracker.update("relay", True, initial=False) is None
+    assert tracker.update("motionsensor", False, initial=True) is None
+    tracker.reset()
+    motion = tracker.update("motionsensor", True, initial=True)
+    assert motion is not None
+    assert (motion.kind, motion.active) == (EventKind.MOTION, True)
+
+
+def _info(version: dict[str, object]) -> str:
+    """Return an info.cgi answer with one VERSION entry."""
+    return json.dumps({"BHA": {"RETURNCODE": "1", "VERSION": [version]}})

@@ -1,0 +1,83 @@
+"""Every network driver end to end: detected by the config flow, ringing, recording, recovering."""
+
+from __future__ import annotations
+
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PASSWORD,
+    CONF_PORT,
+    CONF_USERNAME,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT
+from virtual_doorbell import VirtualDoorbell
+
+from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
+
+# One model per protocol, and what the flow should find.
+DRIVERS = {
+    "AD410": ("dahua", "Amcrest AD410"),
+    "D101": ("doorbird", "DoorBird DoorBird D101"),
+}
+
+
+def flow_input(doorbell: VirtualDoorbell, password: str | None = None) -> dict[str, object]:
+    """Return what the owner types: the address, the account and (here) the RTSP port."""
+    return {
+        CONF_HOST: doorbell.host,
+        CONF_PORT: doorbell.http_port,
+        CONF_USERNAME: doorbell.username,
+        CONF_PASSWORD: password or doorbell.password,
+        # DoorBird's LAN API cannot tell it; the simulator's is not the usual 554.
+        CONF_RTSP_PORT: doorbell.rtsp_port,
+    }
+
+
+@pytest.mark.parametrize("doorbell_model", list(DRIVERS))
+async def test_detected_ringing_recording_and_recovering(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, doorbell_model: str
+) -> None:
+    protocol, title = DRIVERS[doorbell_model]
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, flow_input(doorbell, password="wrong")
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(flow_id, flow_input(doorbell))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PROTOCOL] == protocol
+    assert result["title"] == title
+    entry = result["result"]
+    hass.config_entries.async_update_entry(entry, options=FAST_RECORDING)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    serial = str(entry.unique_id)
+
+    ring = entity_id(hass, "event", serial, "doorbell")
+    motion = entity_id(hass, "binary_sensor", serial, "motion")
+    clips = entity_id(hass, "sensor", serial, "clip_count")
+    await wait_for(lambda: current(hass, ring).state != STATE_UNAVAILABLE)
+    await wait_for(lambda: doorbell.state.counters.rtsp_sessions >= 1)
+    doorbell.motion(True)
+    await wait_for(lambda: current(hass, motion).state == STATE_ON)
+    doorbell.motion(False)
+    await wait_for(lambda: current(hass, motion).state == STATE_OFF)
+    # Pre-roll needs a keyframe before the press.
+    clip_manager = entry.runtime_data.clips
+    await wait_for(lambda: clip_manager.latest_jpeg() is not None)
+    doorbell.press()
+    await wait_for(lambda: current(hass, ring).attributes.get("event_type") == "ring")
+    await wait_for(lambda: current(hass, clips).state == "1", 30)
+
+    await doorbell.fault("reboot", 3)
+    await wait_for(lambda: current(hass, ring).state == STATE_UNAVAILABLE, 30)
+    await wait_for(lambda: current(hass, ring).state != STATE_UNAVAILABLE, 30)
+    # Events flow again (motion: a press this soon would fall in Dahua's ring debounce).
+    doorbell.motion(True)
+    await wait_for(lambda: current(hass, motion).state == STATE_ON, 15)
+    assert await hass.config_entries.async_unload(entry.entry_id)
