@@ -18,6 +18,7 @@ INTEGRATIONS = (
     "config",
     "frontend",
     "history",
+    "input_boolean",
     "logbook",
     "logger",
     "media_source",
@@ -45,6 +46,10 @@ logger:
   logs:
     custom_components.local_doorbell: debug
 {integrations}
+input_boolean:
+  garden_gate_button:
+    name: Garden gate button
+    icon: mdi:gate
 """
 
 
@@ -83,7 +88,9 @@ def run(config_dir: Path) -> int:
     (config_dir / "media").mkdir(exist_ok=True)
     configuration = config_dir / "configuration.yaml"
     if not configuration.exists():
-        listed = "\n".join(f"{name}:" for name in INTEGRATIONS if name != "logger")
+        listed = "\n".join(
+            f"{name}:" for name in INTEGRATIONS if name not in ("logger", "input_boolean")
+        )
         configuration.write_text(
             CONFIGURATION.format(media=config_dir / "media", integrations=listed)
         )

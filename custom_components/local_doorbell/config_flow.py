@@ -192,7 +192,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
                 data, info = found
                 await self.async_set_unique_id(info.serial)
                 self._abort_if_unique_id_configured()
-                return self.async_create_entry(title=f"{info.manufacturer} {info.model}", data=data)
+                return self.async_create_entry(title=_title(info), data=data)
         return self.async_show_form(
             step_id="network",
             data_schema=self.add_suggested_values_to_schema(NETWORK_SCHEMA, user_input or {}),
@@ -347,6 +347,13 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),
             errors=errors,
         )
+
+
+def _title(info: DeviceInfo) -> str:
+    """Return the entry's title: the maker and model, the maker once (DoorBird's models name it)."""
+    if info.model.casefold().startswith(info.manufacturer.casefold()):
+        return info.model
+    return f"{info.manufacturer} {info.model}"
 
 
 def _url_fits(url: str, schemes: tuple[str, ...]) -> bool:

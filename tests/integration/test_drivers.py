@@ -23,7 +23,7 @@ from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
 # One model per protocol, and what the flow should find.
 DRIVERS = {
     "AD410": ("dahua", "Amcrest AD410"),
-    "D101": ("doorbird", "DoorBird DoorBird D101"),
+    "D101": ("doorbird", "DoorBird D101"),
 }
 
 
