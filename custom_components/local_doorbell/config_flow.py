@@ -29,6 +29,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
 from .buttons import BUTTON_DOMAINS, MOTION_DOMAINS
 from .compat import vol
@@ -132,6 +133,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 2
+    _discovered_host: str | None = None
 
     @staticmethod
     @callback
@@ -178,12 +180,21 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask how the doorbell is reached."""
         return self.async_show_menu(step_id="user", menu_options=["network", "generic"])
 
+    async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
+        """Offer a doorbell whose maker's address showed up on the network; the owner confirms."""
+        self._async_abort_entries_match({CONF_HOST: discovery_info.ip})
+        self._discovered_host = discovery_info.ip
+        self.context["title_placeholders"] = {"host": discovery_info.ip}
+        return await self.async_step_network()
+
     async def async_step_network(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the doorbell's address and credentials, and find out what it speaks."""
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is None and self._discovered_host:
+            user_input = {CONF_HOST: self._discovered_host}
+        elif user_input is not None:
             user_input[CONF_HOST] = user_input[CONF_HOST].strip()
             found = await self._async_probe(user_input, "")
             if isinstance(found, str):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 
+from homeassistant.config_entries import SOURCE_DHCP
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -159,3 +161,28 @@ async def test_reconfigure_to_another_doorbell_is_refused(
         assert entry.data[CONF_PORT] == doorbell.http_port
     finally:
         await other.stop()
+
+
+async def test_a_doorbell_found_by_dhcp_is_confirmed_by_the_owner(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    discovery = DhcpServiceInfo(ip=doorbell.host, hostname="doorbird", macaddress="1ccae3001122")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=discovery
+    )
+    # Nothing is added before the owner enters the doorbell's account.
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "network"
+    schema = result["data_schema"]
+    assert schema is not None
+    host = next(key for key in schema.schema if key == CONF_HOST)
+    assert host.description == {"suggested_value": doorbell.host}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], entry_data(doorbell))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    # Seen again, the same address is not offered twice.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=discovery
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
