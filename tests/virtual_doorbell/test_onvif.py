@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 import dataclasses
 from datetime import UTC, datetime, timedelta
 import hashlib
@@ -16,6 +16,7 @@ import aiohttp
 import av
 import pytest
 
+from tests.devices.test_dahua import wait_for
 from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.onvif import (
@@ -31,7 +32,6 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 TOKEN_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
 DECLARATIONS = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.items())
-WAIT = 5.0
 
 
 @pytest.fixture
@@ -162,10 +162,9 @@ async def drained(
     return address
 
 
-async def wait_for(condition: Callable[[], bool], limit: float = WAIT) -> None:
-    async with asyncio.timeout(limit):
-        while not condition():
-            await asyncio.sleep(0.01)
+async def pull_waits(doorbell: VirtualDoorbell) -> None:
+    """Wait until a PullMessages waits for messages (it has cleared its wake-up)."""
+    await wait_for(lambda: not next(iter(onvif(doorbell).events)).wakeup.is_set())
 
 
 def first_picture(url: str) -> tuple[int, int]:
@@ -412,7 +411,7 @@ async def test_pull_waits_for_a_message(
 ) -> None:
     address = await drained(session, doorbell)
     waiting = asyncio.create_task(pull(session, doorbell, address, wait="PT60S"))
-    await asyncio.sleep(0)
+    await pull_waits(doorbell)
     doorbell.motion(True)
     status, root = await waiting
     assert status == 200
@@ -464,8 +463,7 @@ async def test_drop_events_faults_a_waiting_pull(
 ) -> None:
     address = await drained(session, doorbell)
     waiting = asyncio.create_task(pull(session, doorbell, address, wait="PT60S"))
-    await wait_for(lambda: bool(list(onvif(doorbell).events)))
-    await asyncio.sleep(0.05)  # let the request reach its wait
+    await pull_waits(doorbell)
     await doorbell.fault("drop_events")
     status, root = await waiting
     assert (status, subcode(root)) == (400, "wsrf-r:ResourceUnknownFault")
