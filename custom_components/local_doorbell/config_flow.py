@@ -16,6 +16,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -181,8 +182,22 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_menu(step_id="user", menu_options=["network", "generic"])
 
     async def async_step_dhcp(self, discovery_info: DhcpServiceInfo) -> ConfigFlowResult:
-        """Offer a doorbell whose maker's address showed up on the network; the owner confirms."""
+        """Offer a doorbell whose maker's address showed up on the network; the owner confirms.
+
+        A doorbell already set up that got a new address is updated instead.
+        """
         self._async_abort_entries_match({CONF_HOST: discovery_info.ip})
+        mac = dr.format_mac(discovery_info.macaddress)
+        device = dr.async_get(self.hass).async_get_device(
+            connections={(dr.CONNECTION_NETWORK_MAC, mac)}
+        )
+        for entry in self._async_current_entries(include_ignore=False):
+            if device is not None and entry.entry_id in device.config_entries:
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, CONF_HOST: discovery_info.ip}
+                )
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                return self.async_abort(reason="already_configured")
         self._discovered_host = discovery_info.ip
         self.context["title_placeholders"] = {"host": discovery_info.ip}
         return await self.async_step_network()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import socket
 
-from homeassistant.config_entries import SOURCE_DHCP
+from homeassistant.config_entries import SOURCE_DHCP, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -186,3 +187,34 @@ async def test_a_doorbell_found_by_dhcp_is_confirmed_by_the_owner(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+
+
+async def test_dhcp_updates_the_address_of_a_known_doorbell(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    serial = doorbell.state.serial
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=serial,
+        data={**entry_data(doorbell), CONF_HOST: "192.168.1.40", CONF_PROTOCOL: "dahua"},
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    mac = doorbell.state.mac.lower()
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, serial)},
+        connections={(dr.CONNECTION_NETWORK_MAC, mac)},
+    )
+    discovery = DhcpServiceInfo(
+        ip=doorbell.host, hostname="amcrest", macaddress=mac.replace(":", "")
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_DHCP}, data=discovery
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data[CONF_HOST] == doorbell.host
+    # Reloaded at the new address, the doorbell is reached.
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
