@@ -24,6 +24,7 @@ from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
 DRIVERS = {
     "AD410": ("dahua", "Amcrest AD410"),
     "D101": ("doorbird", "DoorBird D101"),
+    "ReolinkDoorbell": ("onvif", "Reolink Video Doorbell PoE"),
 }
 
 

@@ -10,6 +10,7 @@ import aiohttp
 from .base import CannotConnect, DeviceInfo, DoorbellDevice, InvalidAuth
 from .dahua import DahuaDoorbell
 from .doorbird import DEFAULT_RTSP_PORT, DoorBirdDoorbell
+from .onvif import OnvifDoorbell
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -19,12 +20,13 @@ class Protocol(StrEnum):
 
     DAHUA = "dahua"
     DOORBIRD = "doorbird"
+    ONVIF = "onvif"
     GENERIC = "generic"  # an RTSP URL and a button from elsewhere: never detected
 
 
 # Dahua first: its CGI paths are its own, while Dahua doorbells speak ONVIF as well.
 # DoorBird last: it locks its API after repeated bad credentials.
-NETWORK_PROTOCOLS: tuple[Protocol, ...] = (Protocol.DAHUA, Protocol.DOORBIRD)
+NETWORK_PROTOCOLS: tuple[Protocol, ...] = (Protocol.DAHUA, Protocol.ONVIF, Protocol.DOORBIRD)
 
 
 def network_device(
@@ -40,6 +42,8 @@ def network_device(
     """Return the driver of a doorbell reached by address and credentials."""
     if protocol is Protocol.DAHUA:
         return DahuaDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
+    if protocol is Protocol.ONVIF:
+        return OnvifDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
     if protocol is Protocol.DOORBIRD:
         return DoorBirdDoorbell(
             session, host, port, username, password, rtsp_port=rtsp_port or DEFAULT_RTSP_PORT
