@@ -13,7 +13,8 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.local_doorbell.devices import doorbird as driver_module
+from custom_components.local_doorbell.devices import backoff as backoff_module
+from custom_components.local_doorbell.devices.backoff import BACKOFF_MAX
 from custom_components.local_doorbell.devices.base import (
     CannotConnect,
     DoorbellEvent,
@@ -21,7 +22,6 @@ from custom_components.local_doorbell.devices.base import (
     InvalidAuth,
 )
 from custom_components.local_doorbell.devices.doorbird import (
-    BACKOFF_MAX,
     DoorBirdDoorbell,
     InputTracker,
     parse_input,
@@ -621,7 +621,8 @@ async def test_back_off_doubles_resets_and_caps(
             headers={"Content-Type": "multipart/x-mixed-replace; boundary=--ioboundary"},
         )
 
-    monkeypatch.setattr(driver_module, "_pause", pause)
+    monkeypatch.setattr(backoff_module, "sleep", pause)
+    monkeypatch.setattr(backoff_module, "uniform", lambda low, high: 1.0)
     routes["monitor.cgi"] = monitor
     async with events_of(odd_driver(session, port, backoff_base=16)) as events:
         kinds = [(await events.next()).kind for _ in range(3)]
@@ -629,7 +630,7 @@ async def test_back_off_doubles_resets_and_caps(
         with pytest.raises(Enough):
             await events.next()
     # Doubling up to the cap; a stream that told its levels resets the delay.
-    assert delays == [16, 32, BACKOFF_MAX, 16, 16, 32, BACKOFF_MAX]
+    assert delays == [16, 32, BACKOFF_MAX, 16, 32, BACKOFF_MAX, BACKOFF_MAX]
 
 
 # Pure helpers.

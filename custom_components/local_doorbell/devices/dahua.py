@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import AsyncGenerator
 from enum import StrEnum
 import logging
-import random
 from urllib.parse import quote
 
 import aiohttp
 from aiohttp import hdrs
 from yarl import URL
 
+from .backoff import Backoff
 from .base import (
     CannotConnect,
     DeviceInfo,
@@ -28,8 +28,6 @@ _LOGGER = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0
 DEFAULT_RTSP_PORT = 554
-BACKOFF_MAX = 60.0
-_JITTER = 0.2
 
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 # The event stream lasts forever; its opening and its silences are timed separately.
@@ -175,7 +173,7 @@ class DahuaDoorbell:
 
     async def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection."""
-        delay = self._backoff_base
+        backoff = Backoff(self._backoff_base)
         online: bool | None = None
         while True:
             try:
@@ -202,13 +200,12 @@ class DahuaDoorbell:
                 finally:
                     response.close()
                 if healthy:
-                    delay = self._backoff_base
+                    backoff.reset()
             if online is not False:
                 online = False
                 _LOGGER.info("The event stream of %s is down, reconnecting", self._host)
                 yield DoorbellEvent(kind=EventKind.OFFLINE)
-            await asyncio.sleep(delay * random.uniform(1 - _JITTER, 1 + _JITTER))
-            delay = min(delay * 2, BACKOFF_MAX)
+            await backoff.wait()
 
     async def _attach(self) -> aiohttp.ClientResponse:
         """Open the event stream; raise CannotConnect or InvalidAuth."""

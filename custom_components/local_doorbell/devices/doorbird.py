@@ -8,7 +8,6 @@ from collections.abc import AsyncGenerator
 import contextlib
 import json
 import logging
-import random
 import re
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +15,7 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import hdrs
 
+from .backoff import Backoff
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
 from .dahua import url_host
 from .multipart import MultipartParser, boundary_from_content_type
@@ -27,8 +27,6 @@ DEFAULT_RTSP_PORT = 554  # the LAN API has no way to ask for it
 # Firmware repeats its inputs' state about every 20 s on an idle stream (homebridge-doorbird);
 # some users report no repeats at all, so silence only ever costs a quiet reconnect.
 STALL_TIMEOUT = 90.0
-BACKOFF_MAX = 60.0
-_JITTER = 0.2
 
 MONITOR = "monitor.cgi?ring=doorbell,motionsensor"
 RTSP_PATH = "/mpeg/media.amp"
@@ -164,7 +162,7 @@ class DoorBirdDoorbell:
         A stream is up once it has told the inputs' levels. When an up stream ends or falls
         silent, one quiet reconnect follows; OFFLINE comes only if that fails.
         """
-        delay = self._backoff_base
+        backoff = Backoff(self._backoff_base)
         online: bool | None = None
         while True:
             healthy = False
@@ -187,15 +185,13 @@ class DoorBirdDoorbell:
                         if event is not None:
                             yield event
             if healthy:
-                delay = self._backoff_base
+                backoff.reset()
             elif online is not False:
                 online = False
                 self._inputs.reset()
                 _LOGGER.info("The event stream of %s is down, reconnecting", self._host)
                 yield DoorbellEvent(kind=EventKind.OFFLINE)
-            await _pause(delay)
-            if not healthy:
-                delay = min(delay * 2, BACKOFF_MAX)
+            await backoff.wait()
 
     async def _watch(
         self, response: aiohttp.ClientResponse
@@ -280,11 +276,6 @@ class DoorBirdDoorbell:
             raise InvalidAuth(f"{self._host} refused the user name or password")
         if response.status != 200:
             raise _Refused(self._host, response.status)
-
-
-async def _pause(delay: float) -> None:
-    """Sleep about `delay` seconds, jittered so that clients do not retry in step."""
-    await asyncio.sleep(delay * random.uniform(1 - _JITTER, 1 + _JITTER))
 
 
 def _version(body: bytes) -> dict[str, Any] | None:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 import logging
 import math
 from pathlib import Path
-import random
 from typing import Any
 from urllib.parse import quote
 
@@ -29,8 +28,9 @@ from onvif.util import is_auth_error, normalize_url, stringify_onvif_error
 from yarl import URL
 from zeep.exceptions import Error as ZeepError, Fault
 
+from .backoff import Backoff
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
-from .dahua import BACKOFF_MAX, REQUEST_TIMEOUT, url_host
+from .dahua import REQUEST_TIMEOUT, url_host
 from .onvif_events import PERSON_TOPICS, MessageMapper
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ MESSAGE_LIMIT = 100
 RENEW_SHARE = 0.5  # renew when half of the granted lifetime has passed
 UNSUBSCRIBE_TIMEOUT = 2.0  # a courtesy: an unanswered subscription expires on its own
 PULL_COOLDOWN = 1.0  # after an empty answer that came early: some devices ignore Timeout
-_JITTER = 0.2
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 _STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
 
@@ -208,7 +207,7 @@ class OnvifDoorbell:
 
     async def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, resubscribing; ONLINE and OFFLINE mark the subscription."""
-        delay = self._backoff_base
+        backoff = Backoff(self._backoff_base)
         online: bool | None = None
         while True:
             healthy = False
@@ -226,13 +225,12 @@ class OnvifDoorbell:
             except CannotConnect as err:
                 _LOGGER.debug("No events from %s: %s", self._host, err)
             if healthy:
-                delay = self._backoff_base
+                backoff.reset()
             if online is not False:
                 online = False
                 _LOGGER.info("The event subscription of %s is lost, resubscribing", self._host)
                 yield DoorbellEvent(kind=EventKind.OFFLINE)
-            await asyncio.sleep(delay * random.uniform(1 - _JITTER, 1 + _JITTER))
-            delay = min(delay * 2, BACKOFF_MAX)
+            await backoff.wait()
 
     @contextlib.asynccontextmanager
     async def _subscribed(self) -> AsyncIterator[_Subscription]:
