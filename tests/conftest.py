@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import ipaddress
 import socket
 
+import aiohttp
 import pytest
 import pytest_socket
 
@@ -16,6 +17,13 @@ from virtual_doorbell import VideoSettings, VirtualDoorbell
 # Small pictures keep the encoder cheap; the RTSP tests check the full-size path.
 TEST_VIDEO = VideoSettings(width=320, height=240, fps=10, gop_seconds=1.0, bitrate=200_000)
 PASSWORD = "doorbell-test-password"
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a client session closed after the test."""
+    async with aiohttp.ClientSession() as client:
+        yield client
 
 
 @pytest.fixture

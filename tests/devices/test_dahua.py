@@ -15,6 +15,7 @@ import pytest
 
 from custom_components.local_doorbell.devices.base import (
     CannotConnect,
+    DoorbellDevice,
     DoorbellEvent,
     EventKind,
     InvalidAuth,
@@ -33,13 +34,6 @@ from virtual_doorbell import VirtualDoorbell
 ALL_MODELS = ["AD110", "AD410", "DB61i", "VTO"]
 QUIRKS = [None, "coalesce_parts", "split_parts", "stray_http_line", "content_length_space"]
 WAIT = 5.0
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return a client session closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def driver(
@@ -97,7 +91,7 @@ class Events:
 
 
 @contextlib.asynccontextmanager
-async def events_of(device: DahuaDoorbell) -> AsyncIterator[Events]:
+async def events_of(device: DoorbellDevice) -> AsyncIterator[Events]:
     """Open a device's event stream, closed on exit."""
     async with contextlib.aclosing(device.events()) as stream:
         yield Events(stream)

@@ -48,13 +48,6 @@ def doorbell(doorbell: VirtualDoorbell) -> VirtualDoorbell:
     return doorbell
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return a client session closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
 def driver(
     session: aiohttp.ClientSession,
     doorbell: VirtualDoorbell,

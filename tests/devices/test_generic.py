@@ -24,13 +24,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return a client session closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 async def serve(socket_enabled: None) -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
     """Serve one handler at /snap.jpg on loopback; return its base URL with credentials."""
     runners: list[web.AppRunner] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-import contextlib
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -24,7 +23,7 @@ from custom_components.local_doorbell.devices.base import (
 from custom_components.local_doorbell.devices.onvif import OnvifDoorbell, clock_offset
 from custom_components.local_doorbell.devices.onvif_events import MessageMapper
 from tests.conftest import TEST_VIDEO
-from tests.devices.test_dahua import Events, free_port, wait_for
+from tests.devices.test_dahua import Events, events_of, free_port, wait_for
 from tests.virtual_doorbell.test_onvif import first_picture
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.onvif import OnvifPersonality
@@ -37,12 +36,6 @@ VISITOR = "tns1:RuleEngine/MyRuleDetector/Visitor"
 @pytest.fixture
 def doorbell_model() -> str:
     return "ReolinkDoorbell"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def onvif(doorbell: VirtualDoorbell) -> OnvifPersonality:
@@ -67,13 +60,6 @@ def driver(
         doorbell.password if password is None else password,
         **options,
     )
-
-
-@contextlib.asynccontextmanager
-async def events_of(device: OnvifDoorbell) -> AsyncIterator[Events]:
-    """Open a device's events, closed on exit (test_dahua's helper, for this driver's type)."""
-    async with contextlib.aclosing(device.events()) as stream:
-        yield Events(stream)
 
 
 async def online(events: Events, doorbell: VirtualDoorbell, subscriptions: int = 1) -> None:

@@ -33,13 +33,6 @@ def doorbell_model() -> str:
     return "D101"
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    """Return a client session closed after the test."""
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
 def bird(doorbell: VirtualDoorbell) -> DoorBirdPersonality:
     """Return the device's DoorBird personality, for its settings and levels."""
     assert isinstance(doorbell.personality, DoorBirdPersonality)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
 import signal
 import sys
 
@@ -13,12 +12,6 @@ import pytest
 from yarl import URL
 
 from virtual_doorbell import VirtualDoorbell
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 async def _cgi(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
 import dataclasses
 from datetime import UTC, datetime, timedelta
 import hashlib
@@ -37,12 +36,6 @@ DECLARATIONS = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.
 @pytest.fixture
 def doorbell_model() -> str:
     return "ReolinkDoorbell"
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def onvif(doorbell: VirtualDoorbell) -> OnvifPersonality:

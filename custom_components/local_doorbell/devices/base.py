@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -70,7 +70,7 @@ class DoorbellDevice(Protocol):
         """Return the device's identity; raise CannotConnect or InvalidAuth."""
         ...
 
-    def events(self) -> AsyncIterator[DoorbellEvent]:
+    def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection."""
         ...
 
