@@ -99,10 +99,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
-    """Name the protocol of entries made when Dahua was the only one (1.1 to 1.2).
-
-    Home Assistant calls this only for older entries; a newer major version it refuses itself.
-    """
+    """Name the protocol of entries made when Dahua was the only one (1.1 to 1.2)."""
+    if entry.version > 1:
+        return False  # made by a newer release (2026.2 asks us; later releases refuse it)
     hass.config_entries.async_update_entry(
         entry, data={**entry.data, CONF_PROTOCOL: Protocol.DAHUA}, minor_version=2
     )

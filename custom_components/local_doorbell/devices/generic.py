@@ -142,10 +142,12 @@ class GenericDoorbell:
             # FFmpeg's message repeats the URL, password included: keep only its reason.
             reason = getattr(err, "strerror", None) or type(err).__name__
             raise CannotConnect(f"{mask_url(self._stream_url)} did not stream: {reason}") from err
-        with container:
+        try:
             if not container.streams.video:
                 raise CannotConnect(f"{mask_url(self._stream_url)} has no video")
             return str(container.streams.video[0].codec_context.name)
+        finally:
+            container.close()
 
 
 async def _body(response: aiohttp.ClientResponse, url: str) -> bytes:
