@@ -11,6 +11,12 @@ from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .clips import audit_log
+from .const import (
+    CONF_BUTTON_ENTITY,
+    CONF_MOTION_ENTITY,
+    CONF_SNAPSHOT_URL,
+    CONF_STREAM_URL,
+)
 from .runtime import LocalDoorbellConfigEntry
 
 TO_REDACT = {
@@ -22,6 +28,10 @@ TO_REDACT = {
     "main",
     "sub",
     "storage_root",
+    CONF_STREAM_URL,  # a generic camera's addresses carry its credentials
+    CONF_SNAPSHOT_URL,
+    CONF_BUTTON_ENTITY,
+    CONF_MOTION_ENTITY,
 }
 AUDIT_REDACT = {"user_id", "user_name", "destination"}
 

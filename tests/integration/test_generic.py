@@ -13,6 +13,10 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.buttons import pressed
 from custom_components.local_doorbell.const import (
@@ -59,7 +63,7 @@ async def _toggle(hass: HomeAssistant, entity: str, on: bool) -> None:
 
 @pytest.mark.usefixtures("helpers")
 async def test_generic_camera_rings_records_and_shows(
-    hass: HomeAssistant, doorbell: VirtualDoorbell
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, doorbell: VirtualDoorbell
 ) -> None:
     result = await hass.config_entries.flow.async_configure(
         await start_flow(hass, "generic"), camera_input(doorbell)
@@ -99,6 +103,10 @@ async def test_generic_camera_rings_records_and_shows(
 
     image = await async_get_image(hass, entity_id(hass, "camera", serial, "camera"))
     assert image.content.startswith(b"\xff\xd8")
+    # The camera's addresses carry its password: diagnostics leave them out.
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert doorbell.password not in str(diagnostics)
+    assert diagnostics["entry"][CONF_STREAM_URL] == "**REDACTED**"
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
