@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from enum import StrEnum
 import logging
@@ -23,6 +22,7 @@ from .base import (
 )
 from .dahua_events import RING_DEBOUNCE, EventMapper
 from .multipart import MultipartParser, boundary_from_content_type
+from .streaming import open_stream, read_chunk
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,8 +30,6 @@ REQUEST_TIMEOUT = 10.0
 DEFAULT_RTSP_PORT = 554
 
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-# The event stream lasts forever; its opening and its silences are timed separately.
-_STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
 class Family(StrEnum):
@@ -192,7 +190,9 @@ class DahuaDoorbell:
                     parser = MultipartParser(
                         boundary_from_content_type(response.headers.get(hdrs.CONTENT_TYPE))
                     )
-                    while chunk := await self._read(response):
+                    while chunk := await read_chunk(
+                        response, host=self._host, silence=self._stall_timeout
+                    ):
                         for body in parser.feed(chunk):
                             healthy = True
                             if (event := self._mapper.map(body)) is not None:
@@ -210,33 +210,14 @@ class DahuaDoorbell:
     async def _attach(self) -> aiohttp.ClientResponse:
         """Open the event stream; raise CannotConnect or InvalidAuth."""
         path = f"eventManager.cgi?action=attach&codes=[All]&heartbeat={self._heartbeat}"
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT):
-                response = await self._session.get(
-                    self._url(path),
-                    middlewares=self._middlewares(),
-                    allow_redirects=False,
-                    timeout=_STREAM_TIMEOUT,
-                )
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {err!r}") from err
-        try:
-            self._check(response)
-        except (CannotConnect, InvalidAuth):
-            response.close()
-            raise
-        return response
-
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        """Return the next bytes of the stream, or nothing once it ended or fell silent."""
-        try:
-            async with asyncio.timeout(self._stall_timeout):
-                return await response.content.readany()
-        except TimeoutError:
-            _LOGGER.debug("No heartbeat from %s for %s s", self._host, self._stall_timeout)
-        except (aiohttp.ClientError, OSError) as err:
-            _LOGGER.debug("Event stream of %s broke: %r", self._host, err)
-        return b""
+        return await open_stream(
+            self._session,
+            self._url(path),
+            host=self._host,
+            within=REQUEST_TIMEOUT,
+            check=self._check,
+            middlewares=self._middlewares(),
+        )
 
     async def _mac(self) -> str | None:
         """Return the MAC address of the default interface, if the device tells it."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import AsyncGenerator
 import contextlib
@@ -19,6 +18,7 @@ from .backoff import Backoff
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
 from .dahua import url_host
 from .multipart import MultipartParser, boundary_from_content_type
+from .streaming import open_stream, read_chunk
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,8 +40,6 @@ _REFUSALS = {
 }
 
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
-# The monitor stream lasts forever; its opening and its silences are timed separately.
-_STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
 class _Refused(CannotConnect):
@@ -204,7 +202,7 @@ class DoorBirdDoorbell:
             )
             told: set[str] = set()  # inputs this stream has told: later parts are changes
             limit = self._open_timeout  # for the levels a new stream tells at once
-            while chunk := await self._read(response, limit):
+            while chunk := await read_chunk(response, host=self._host, silence=limit):
                 for body in parser.feed(chunk):
                     if (reading := parse_input(body)) is not None:
                         name, high = reading
@@ -224,33 +222,14 @@ class DoorBirdDoorbell:
 
     async def _open_monitor(self) -> aiohttp.ClientResponse:
         """Open the monitor stream; raise CannotConnect or InvalidAuth."""
-        try:
-            async with asyncio.timeout(self._open_timeout):
-                response = await self._session.get(
-                    self._base + MONITOR,
-                    headers=self._headers(),
-                    allow_redirects=False,
-                    timeout=_STREAM_TIMEOUT,
-                )
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {err!r}") from err
-        try:
-            self._check(response)
-        except (CannotConnect, InvalidAuth):
-            response.close()
-            raise
-        return response
-
-    async def _read(self, response: aiohttp.ClientResponse, limit: float) -> bytes:
-        """Return the next bytes of the stream, or nothing once it ended or fell silent."""
-        try:
-            async with asyncio.timeout(limit):
-                return await response.content.readany()
-        except TimeoutError:
-            _LOGGER.debug("Nothing from %s for %s s", self._host, limit)
-        except (aiohttp.ClientError, OSError) as err:
-            _LOGGER.debug("Event stream of %s broke: %r", self._host, err)
-        return b""
+        return await open_stream(
+            self._session,
+            self._base + MONITOR,
+            host=self._host,
+            within=self._open_timeout,
+            check=self._check,
+            headers=self._headers(),
+        )
 
     async def _get(self, path: str) -> bytes:
         """Return the body of `GET /bha-api/<path>`; raise CannotConnect or InvalidAuth."""
