@@ -12,8 +12,8 @@ import aiohttp
 import av
 import pytest
 
-from custom_components.local_doorbell.devices.doorbird import basic_authorization
 from custom_components.local_doorbell.devices.multipart import MultipartParser
+from custom_components.local_doorbell.devices.snapshots import basic_authorization
 from tests.devices.test_dahua import wait_for
 from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell

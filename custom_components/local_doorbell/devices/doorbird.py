@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncGenerator
 import contextlib
 import json
@@ -18,6 +17,7 @@ from .backoff import Backoff
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
 from .dahua import url_host
 from .multipart import MultipartParser, boundary_from_content_type
+from .snapshots import basic_authorization
 from .streaming import open_stream, read_chunk
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,13 +48,6 @@ class _Refused(CannotConnect):
     def __init__(self, host: str, status: int) -> None:
         self.status = status
         super().__init__(f"{host} {_REFUSALS.get(status, f'answered HTTP {status}')}")
-
-
-def basic_authorization(username: str, password: str) -> str:
-    """Return an `Authorization` value for basic auth; raise InvalidAuth for a ':' in the name."""
-    if ":" in username:
-        raise InvalidAuth("a user name with ':' cannot go into basic authentication")
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 def parse_input(body: str) -> tuple[str, bool] | None:

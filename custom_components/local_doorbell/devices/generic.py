@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncGenerator
-import logging
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
-from aiohttp import hdrs
 import av
+from yarl import URL
 
 from ..recording.logsafe import mask_url
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
-
-_LOGGER = logging.getLogger(__name__)
+from .snapshots import fetch_jpeg
 
 OPEN_TIMEOUT = 10.0
-_TIMEOUT = aiohttp.ClientTimeout(total=OPEN_TIMEOUT)
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 STREAM_SCHEMES = ("rtsp", "rtsps")
 SNAPSHOT_SCHEMES = ("http", "https")
@@ -91,37 +87,16 @@ class GenericDoorbell:
         """Return a JPEG from the snapshot URL; raise CannotConnect without one."""
         if self._snapshot_url is None:
             raise CannotConnect(f"{self._name} has no snapshot URL")
-        url, auth = _split_credentials(self._snapshot_url)
-        image = await self._get(url, auth)
-        if not image.startswith(b"\xff\xd8"):
-            raise CannotConnect(f"{mask_url(url)} did not send a JPEG")
-        return image
-
-    async def _get(self, url: str, auth: tuple[str, str] | None) -> bytes:
-        """Fetch with digest auth, or basic auth where the camera asks for that."""
-        middlewares: tuple[aiohttp.DigestAuthMiddleware, ...] = ()
-        if auth is not None:
-            try:
-                middlewares = (aiohttp.DigestAuthMiddleware(*auth),)
-            except ValueError as err:  # a ':' in the user name, which digest cannot carry
-                raise InvalidAuth(str(err)) from err
-        try:
-            async with self._session.get(
-                url, middlewares=middlewares, allow_redirects=False, timeout=_TIMEOUT
-            ) as response:
-                challenge = response.headers.get(hdrs.WWW_AUTHENTICATE, "")
-                if response.status == 401 and auth and challenge.lower().startswith("basic"):
-                    basic_auth = base64.b64encode(":".join(auth).encode()).decode()
-                    async with self._session.get(
-                        url,
-                        headers={hdrs.AUTHORIZATION: f"Basic {basic_auth}"},
-                        allow_redirects=False,
-                        timeout=_TIMEOUT,
-                    ) as basic:
-                        return await _body(basic, url)
-                return await _body(response, url)
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{mask_url(url)} did not answer: {err!r}") from err
+        parts = urlsplit(self._snapshot_url)
+        # The user name and password go in headers, never in the request line.
+        url = URL(urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2])))
+        return await fetch_jpeg(
+            self._session,
+            url,
+            name=mask_url(self._snapshot_url),
+            username=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+        )
 
     def _open_stream(self) -> str:
         """Open the stream and return its video codec (blocking: run in a thread)."""
@@ -148,21 +123,3 @@ class GenericDoorbell:
             return str(container.streams.video[0].codec_context.name)
         finally:
             container.close()
-
-
-async def _body(response: aiohttp.ClientResponse, url: str) -> bytes:
-    if response.status == 401:
-        raise InvalidAuth(f"{mask_url(url)} refused the credentials")
-    if response.status != 200:
-        raise CannotConnect(f"{mask_url(url)} answered HTTP {response.status}")
-    return await response.read()
-
-
-def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """Take the user name and password out of a URL: they go in headers, not the request line."""
-    parts = urlsplit(url)
-    if parts.username is None:
-        return url, None
-    netloc = parts.netloc.rpartition("@")[2]
-    auth = (unquote(parts.username), unquote(parts.password or ""))
-    return urlunsplit(parts._replace(netloc=netloc)), auth

@@ -8,7 +8,6 @@ not followed, and every address the device names is moved to the configured host
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import AsyncGenerator, AsyncIterator
 import contextlib
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from aiohttp import hdrs
 import onvif
 from onvif.client import AsyncTransportProtocolErrorHandler, ONVIFService
 from onvif.definition import SERVICES
@@ -32,6 +30,7 @@ from .backoff import Backoff
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
 from .dahua import REQUEST_TIMEOUT, url_host
 from .onvif_events import PERSON_TOPICS, MessageMapper
+from .snapshots import fetch_jpeg
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -188,22 +187,13 @@ class OnvifDoorbell:
         url = (await self._media_uris()).snapshot
         if url is None:
             raise CannotConnect(f"{self._host} offers no snapshot")
-        try:
-            auth = aiohttp.DigestAuthMiddleware(self._username, self._password)
-        except ValueError as err:  # a ':' in the user name, which HTTP auth cannot carry
-            raise InvalidAuth(str(err)) from err
-        status, challenge, image = await self._get(url, middlewares=(auth,))
-        if status == 401 and challenge.lower().startswith("basic"):
-            # Built by hand: aiohttp 3.14 deprecates BasicAuth, 3.13 lacks its successor.
-            basic = base64.b64encode(f"{self._username}:{self._password}".encode()).decode()
-            status, challenge, image = await self._get(
-                url, headers={hdrs.AUTHORIZATION: f"Basic {basic}"}
-            )
-        if status == 401:
-            raise InvalidAuth(f"{self._host} refused the user name or password")
-        if status != 200 or not image.startswith(b"\xff\xd8"):
-            raise CannotConnect(f"{self._host} sent no JPEG snapshot (HTTP {status})")
-        return image
+        return await fetch_jpeg(
+            self._http,
+            URL(url, encoded=True),
+            name=self._host,
+            username=self._username,
+            password=self._password,
+        )
 
     async def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, resubscribing; ONLINE and OFFLINE mark the subscription."""
@@ -415,14 +405,3 @@ class OnvifDoorbell:
             raise _Malformed(f"{self._host}: {operation}: {err!r}") from err
         except (aiohttp.ClientError, OSError) as err:
             raise CannotConnect(f"{self._host} did not answer {operation}: {err!r}") from err
-
-    async def _get(self, url: str, **auth: Any) -> tuple[int, str, bytes]:
-        """Return the status, auth challenge and body of a GET; raise CannotConnect."""
-        try:
-            async with self._http.get(
-                URL(url, encoded=True), allow_redirects=False, timeout=_TIMEOUT, **auth
-            ) as response:
-                challenge = response.headers.get(hdrs.WWW_AUTHENTICATE, "")
-                return response.status, challenge, await response.read()
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {err!r}") from err
