@@ -55,8 +55,12 @@ async def test_detected_ringing_recording_and_recovering(
     assert result["data"][CONF_PROTOCOL] == protocol
     assert result["title"] == title
     entry = result["result"]
+    await wait_for(lambda: doorbell.state.counters.event_clients_total >= 1)
+    attached = doorbell.state.counters.event_clients_total
     hass.config_entries.async_update_entry(entry, options=FAST_RECORDING)
     assert await hass.config_entries.async_reload(entry.entry_id)
+    # Events sent before the reloaded entry listens again would be lost.
+    await wait_for(lambda: doorbell.state.counters.event_clients_total > attached)
     serial = str(entry.unique_id)
 
     ring = entity_id(hass, "event", serial, "doorbell")
