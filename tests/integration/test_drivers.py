@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     CONF_HOST,
     CONF_PASSWORD,
@@ -85,4 +86,10 @@ async def test_detected_ringing_recording_and_recovering(
     # Events flow again (motion: a press this soon would fall in Dahua's ring debounce).
     doorbell.motion(True)
     await wait_for(lambda: current(hass, motion).state == STATE_ON, 15)
+
+    # The password changed on the device: the owner is asked for the new one.
+    await doorbell.fault("refuse_auth")
+    await doorbell.fault("drop_events")
+    await wait_for(lambda: any(entry.async_get_active_flows(hass, {SOURCE_REAUTH})), 30)
+    assert current(hass, ring).state == STATE_UNAVAILABLE
     assert await hass.config_entries.async_unload(entry.entry_id)
