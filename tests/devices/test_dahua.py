@@ -146,31 +146,6 @@ async def test_probe(
     assert info.has_person is has_person
 
 
-async def test_wrong_password(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    device = driver(session, doorbell, password="wrong")
-    with pytest.raises(InvalidAuth):
-        await device.probe()
-    with pytest.raises(InvalidAuth):
-        await anext(device.events())
-
-
-async def test_user_name_with_colon(session: aiohttp.ClientSession) -> None:
-    device = DahuaDoorbell(session, "127.0.0.1", 80, "ad:min", "secret")
-    with pytest.raises(InvalidAuth):
-        await device.snapshot()
-
-
-async def test_nothing_listening(socket_enabled: None, session: aiohttp.ClientSession) -> None:
-    device = DahuaDoorbell(session, "127.0.0.1", free_port(), "admin", "secret", backoff_base=0.05)
-    with pytest.raises(CannotConnect):
-        await device.probe()
-    async with events_of(device) as events:
-        assert (await events.next()).kind is EventKind.OFFLINE
-        # Retries go on quietly: no second OFFLINE while the device stays away.
-        with pytest.raises(TimeoutError):
-            await events.next(limit=0.5)
-
-
 def test_heartbeat_range() -> None:
     with pytest.raises(ValueError, match="heartbeat"):
         DahuaDoorbell(None, "127.0.0.1", 80, "admin", "x", heartbeat=0)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ from custom_components.local_doorbell.devices.doorbird import (
     parse_input,
 )
 from tests.conftest import TEST_VIDEO
-from tests.devices.test_dahua import WAIT, free_port, wait_for
+from tests.devices.test_dahua import WAIT, wait_for
 from tests.virtual_doorbell.test_doorbird import bird, first_frame_size
 from virtual_doorbell import VirtualDoorbell
 
@@ -146,31 +146,6 @@ async def test_probe(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) 
     assert info.firmware == "000109 (build 15120529)"
     assert info.mac == mac.lower()
     assert info.has_person is False
-
-
-async def test_wrong_password(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    device = driver(session, doorbell, password="wrong")
-    with pytest.raises(InvalidAuth):
-        await device.probe()
-    with pytest.raises(InvalidAuth):
-        await anext(device.events())
-
-
-async def test_user_name_with_colon(session: aiohttp.ClientSession) -> None:
-    device = DoorBirdDoorbell(session, "127.0.0.1", 80, "ad:min", "secret")
-    with pytest.raises(InvalidAuth):
-        await device.snapshot()
-
-
-async def test_nothing_listening(socket_enabled: None, session: aiohttp.ClientSession) -> None:
-    device = DoorBirdDoorbell(session, "127.0.0.1", free_port(), "admin", "x", backoff_base=0.05)
-    with pytest.raises(CannotConnect):
-        await device.probe()
-    async with events_of(device) as events:
-        assert (await events.next()).kind is EventKind.OFFLINE
-        # Retries go on quietly: no second OFFLINE while the device stays away.
-        with pytest.raises(TimeoutError):
-            await events.next(limit=0.5)
 
 
 async def test_lockout(

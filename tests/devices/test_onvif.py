@@ -105,14 +105,13 @@ async def test_people_from_the_topics(
     assert (info.manufacturer, info.has_person) == ("Acme", has_person)
 
 
-async def test_wrong_password(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+async def test_wrong_password_for_the_streams(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    """Beyond the contract (test_contract.py): the media service refuses too."""
     device = driver(session, doorbell, password="wrong")
     with pytest.raises(InvalidAuth):
-        await device.probe()
-    with pytest.raises(InvalidAuth):
         await device.stream_urls()
-    with pytest.raises(InvalidAuth):
-        await anext(device.events())
 
 
 @pytest.mark.parametrize("hours", [2, -2])
@@ -125,16 +124,6 @@ async def test_device_clock_offset(
     async with events_of(device) as events:
         await online(events, doorbell)
         await one_ring(events, doorbell)
-
-
-async def test_nothing_listening(socket_enabled: None, session: aiohttp.ClientSession) -> None:
-    device = OnvifDoorbell(session, "127.0.0.1", free_port(), "admin", "x", backoff_base=0.05)
-    with pytest.raises(CannotConnect):
-        await device.probe()
-    async with events_of(device) as events:
-        assert (await events.next()).kind is EventKind.OFFLINE
-        with pytest.raises(TimeoutError):
-            await events.next(limit=0.5)
 
 
 def test_timing_limits() -> None:
