@@ -163,7 +163,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
                 if CONF_PROTOCOL in data:
                     device = entry_device(session, data, serial)
                     return dict(data), await device.probe()
-                protocol, _, info = await detect(
+                protocol, info = await detect(
                     session,
                     data[CONF_HOST],
                     data[CONF_PORT],

@@ -30,8 +30,8 @@ from .devices.base import (
     DoorbellDevice,
     InvalidAuth,
     StreamUrls,
+    url_host,
 )
-from .devices.dahua import url_host
 from .devices.detect import Protocol, network_device
 from .devices.generic import GenericDoorbell, host_and_port
 from .privacy.egress import (

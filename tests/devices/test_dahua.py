@@ -19,6 +19,7 @@ from custom_components.local_doorbell.devices.base import (
     DoorbellEvent,
     EventKind,
     InvalidAuth,
+    url_host,
 )
 from custom_components.local_doorbell.devices.dahua import (
     DahuaDoorbell,
@@ -26,7 +27,6 @@ from custom_components.local_doorbell.devices.dahua import (
     family_for,
     manufacturer_for,
     parse_key_values,
-    url_host,
 )
 from tests.conftest import TEST_VIDEO
 from virtual_doorbell import VirtualDoorbell

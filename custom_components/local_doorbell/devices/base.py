@@ -8,6 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+REQUEST_TIMEOUT = 10.0  # seconds for one request to a device
+
+
+def url_host(host: str) -> str:
+    """Return a host as it goes into a URL: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
 
 class EventKind(StrEnum):
     """What happened at the door, or to the connection."""

@@ -13,12 +13,14 @@ from yarl import URL
 
 from .backoff import Backoff
 from .base import (
+    REQUEST_TIMEOUT,
     CannotConnect,
     DeviceInfo,
     DoorbellEvent,
     EventKind,
     InvalidAuth,
     StreamUrls,
+    url_host,
 )
 from .dahua_events import RING_DEBOUNCE, EventMapper
 from .multipart import MultipartParser, boundary_from_content_type
@@ -26,7 +28,6 @@ from .streaming import open_stream, read_chunk
 
 _LOGGER = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT = 10.0
 DEFAULT_RTSP_PORT = 554
 
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
@@ -72,11 +73,6 @@ def parse_key_values(text: str) -> dict[str, str]:
         if sep and (key := key.strip()):
             values[key] = value.strip()
     return values
-
-
-def url_host(host: str) -> str:
-    """Return a host as it goes into a URL: IPv6 addresses in brackets."""
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 class _Refused(CannotConnect):

@@ -59,7 +59,7 @@ async def detect(
     password: str,
     *,
     rtsp_port: int | None = None,
-) -> tuple[Protocol, DoorbellDevice, DeviceInfo]:
+) -> tuple[Protocol, DeviceInfo]:
     """Probe each protocol in turn; return the first that answers.
 
     Raise InvalidAuth if none answered but one refused the credentials, else CannotConnect.
@@ -76,7 +76,7 @@ async def detect(
             rtsp_port=rtsp_port,
         )
         try:
-            return protocol, device, await device.probe()
+            return protocol, await device.probe()
         except InvalidAuth as err:
             _LOGGER.debug("%s at %s refused the credentials: %s", protocol, host, err)
             refused = refused or err

@@ -14,15 +14,22 @@ import aiohttp
 from aiohttp import hdrs
 
 from .backoff import Backoff
-from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
-from .dahua import url_host
+from .base import (
+    REQUEST_TIMEOUT,
+    CannotConnect,
+    DeviceInfo,
+    DoorbellEvent,
+    EventKind,
+    InvalidAuth,
+    StreamUrls,
+    url_host,
+)
 from .multipart import MultipartParser, boundary_from_content_type
 from .snapshots import basic_authorization
 from .streaming import open_stream, read_chunk
 
 _LOGGER = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT = 10.0
 DEFAULT_RTSP_PORT = 554  # the LAN API has no way to ask for it
 # Firmware repeats its inputs' state about every 20 s on an idle stream (homebridge-doorbird);
 # some users report no repeats at all, so silence only ever costs a quiet reconnect.

@@ -27,8 +27,16 @@ from yarl import URL
 from zeep.exceptions import Error as ZeepError, Fault
 
 from .backoff import Backoff
-from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
-from .dahua import REQUEST_TIMEOUT, url_host
+from .base import (
+    REQUEST_TIMEOUT,
+    CannotConnect,
+    DeviceInfo,
+    DoorbellEvent,
+    EventKind,
+    InvalidAuth,
+    StreamUrls,
+    url_host,
+)
 from .onvif_events import PERSON_TOPICS, MessageMapper
 from .snapshots import fetch_jpeg
 

@@ -8,9 +8,8 @@ import aiohttp
 from aiohttp import hdrs
 from yarl import URL
 
-from .base import CannotConnect, InvalidAuth
+from .base import REQUEST_TIMEOUT, CannotConnect, InvalidAuth
 
-REQUEST_TIMEOUT = 10.0
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 
 
