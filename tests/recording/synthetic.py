@@ -97,7 +97,7 @@ def load(path: Path, wall: float | None = None) -> Source:
             packets.append(
                 Packet(
                     stream="video" if packet.stream is video else "audio",
-                    data=bytes(packet),
+                    data=packet,
                     pts=packet.pts if packet.pts is not None else packet.dts,
                     dts=packet.dts,
                     duration=packet.duration or 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import av
 import pytest
 
 from custom_components.local_doorbell.recording.packet import Packet, StreamKind
@@ -17,7 +18,9 @@ def packet(seconds: float, *, stream: StreamKind = "video", size: int = 100) -> 
     """Return picture or sound at `seconds`; pictures on whole seconds are keyframes."""
     tick = round(seconds * 90_000)
     keyframe = stream == "video" and tick % 90_000 == 0
-    return Packet(stream, bytes(size), tick, tick, 9000, Fraction(1, 90_000), keyframe, seconds)
+    return Packet(
+        stream, av.Packet(bytes(size)), tick, tick, 9000, Fraction(1, 90_000), keyframe, seconds
+    )
 
 
 def feed(buffer: PrerollBuffer, seconds: float, *, audio: bool = False) -> None:

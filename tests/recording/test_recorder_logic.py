@@ -24,6 +24,7 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Source]:
     media = tmp_path_factory.mktemp("media")
     return {
         "small": load(encode(media / "small.nut", 2.0)),
+        "long": load(encode(media / "long.nut", 3.0)),
         "large": load(encode(media / "large.nut", 2.0, audio=None, size=(480, 360))),
     }
 
@@ -65,6 +66,29 @@ def test_new_stream_parameters_finish_the_clip(
     assert first.counters == list(range(FPS, 2 * FPS))  # pre-roll from the second keyframe
     assert second.size == (480, 360)
     assert second.counters[0] == FPS
+
+
+def test_triggers_and_pauses_apply_by_arrival_not_by_handling(
+    recorder: Recorder, clips: Clips, sources: dict[str, Source]
+) -> None:
+    # The ingest hands packets on in batches, a moment late: here all of them, afterwards.
+    arrival = time.time()
+
+    def at(seconds: float) -> None:  # between two pictures, 100 ms apart
+        time.sleep(max(0.0, arrival + seconds - time.time()))
+
+    at(0.25)
+    recorder.trigger("ring")
+    at(0.55)
+    recorder.paused = True
+    at(0.85)
+    recorder.paused = False
+    recorder.trigger("motion")
+    feed(recorder, sources["long"], arrival)
+    assert [result.trigger for result in clips.results] == ["ring", "motion"]
+    ring, motion = (decode(result.mp4) for result in clips.results)
+    assert ring.counters == list(range(6))  # cut by the pause, not by its handling
+    assert motion.counters == [FPS, FPS + 1, FPS + 2]  # nothing filmed during the pause
 
 
 def test_a_trigger_before_any_picture_waits_for_a_keyframe(
@@ -111,7 +135,8 @@ def test_bugs_cost_a_clip_never_the_recording(
     clips.broken = True
     feed(recorder, sources["small"], time.time() - 2)
     recorder.trigger("ring")
-    broken = replace(sources["small"].video()[-1], time_base=cast("Fraction", None))
+    last = sources["small"].video()[-1]
+    broken = replace(last, time_base=cast("Fraction", None), wall=time.time())
     recorder._on_packet(broken)
     recorder._on_idle()  # the failed clip is finished
     assert "Recording failed" in caplog.text

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
 
+import av
 import pytest
 
 from custom_components.local_doorbell.recording.logsafe import mask_url
@@ -61,12 +62,15 @@ def test_a_new_connection_continues_after_the_time_that_passed() -> None:
     assert timeline.place(8000, 8000, 160, 4.0) == (8000, 8000)
 
 
+PICTURE, SOUND = av.Packet(b"v"), av.Packet(b"a")  # one each: PyAV 16 compares identities
+
+
 def video(dts: int | None, keyframe: bool = False, wall: float = 0.0) -> Demuxed:
-    return Demuxed("video", b"v", dts, dts, STEP, keyframe, wall)
+    return Demuxed("video", PICTURE, dts, dts, STEP, keyframe, wall)
 
 
 def audio(dts: int, wall: float) -> Demuxed:
-    return Demuxed("audio", b"a", dts, dts, 160, True, wall)
+    return Demuxed("audio", SOUND, dts, dts, 160, True, wall)
 
 
 def start(probed: bool = True) -> Startup:

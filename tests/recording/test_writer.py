@@ -96,15 +96,17 @@ def test_an_empty_clip_closes_and_bad_input_is_refused(source: Source, tmp_path:
 
 def test_thumbnail_is_scaled_and_bad_keyframes_give_none(source: Source) -> None:
     keyframe = source.video()[0]
-    frame = decode_keyframe(source.info.video_codec, source.info.video_extradata, keyframe.data)
+    frame = decode_keyframe(
+        source.info.video_codec, source.info.video_extradata, bytes(keyframe.data)
+    )
     assert frame is not None
     small = Image.open(io.BytesIO(to_jpeg(frame, 160)))
     assert small.size == (160, 120)
     assert Image.open(io.BytesIO(to_jpeg(frame, 640))).size == (320, 240)  # never enlarged
     assert decode_keyframe("h264", b"", b"\x00\x00\x01\x65garbage") is None
-    assert keyframe_jpeg(replace(keyframe, data=b"junk"), source.info) is None
+    assert keyframe_jpeg(replace(keyframe, data=av.Packet(b"junk")), source.info) is None
     with pytest.raises(TypeError, match="not a video codec"):
-        decode_keyframe("aac", b"", keyframe.data)
+        decode_keyframe("aac", b"", bytes(keyframe.data))
 
 
 def test_snapshot_of_a_1080p_keyframe_is_cached(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from av.audio.codeccontext import AudioCodecContext
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
 
+from .packet import AvPacket
 from .streams import StreamInfo
 
 _AAC_FRAME = 1024  # samples per AAC-LC frame
@@ -42,13 +43,13 @@ class AacTranscoder:
         self.stream.codec_context.time_base = self.time_base
         self._resampler = av.AudioResampler("fltp", layout, info.sample_rate, _AAC_FRAME)
 
-    def encode(self, data: bytes | None, pts: int = 0) -> None:
+    def encode(self, data: AvPacket | None, pts: int = 0) -> None:
         """Mux the AAC packets that one input packet (None: the end) completes."""
         if data is None:
             frames = self._resampler.resample(None)
         else:
             frames = []
-            for frame in self._decoder.decode(av.Packet(data)):
+            for frame in self._decoder.decode(data):
                 frame.pts = pts
                 frame.time_base = self.time_base
                 pts += frame.samples

@@ -46,7 +46,7 @@ def to_jpeg(frame: av.VideoFrame, max_width: int | None = None) -> bytes:
 
 def keyframe_jpeg(packet: Packet, info: StreamInfo, max_width: int | None = None) -> bytes | None:
     """Return a keyframe packet as JPEG; None when it does not decode."""
-    frame = decode_keyframe(info.video_codec, info.video_extradata, packet.data)
+    frame = decode_keyframe(info.video_codec, info.video_extradata, bytes(packet.data))
     return None if frame is None else to_jpeg(frame, max_width)
 
 

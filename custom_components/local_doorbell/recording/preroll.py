@@ -40,13 +40,13 @@ class PrerollBuffer:
         """Add a packet; anything before the first video keyframe is dropped."""
         if packet.stream == "video" and packet.keyframe:
             self._groups.append([packet])
-            self._sizes.append(len(packet.data))
+            self._sizes.append(packet.size)
         elif self._groups:
             self._groups[-1].append(packet)
-            self._sizes[-1] += len(packet.data)
+            self._sizes[-1] += packet.size
         else:
             return  # nothing to decode it from
-        self._bytes += len(packet.data)
+        self._bytes += packet.size
         if packet.stream == "video":
             horizon = packet.seconds - self.seconds
             while len(self._groups) > 1 and self._groups[1][0].seconds <= horizon:

@@ -26,13 +26,23 @@ class _Trigger:
     wall: float
 
 
+@dataclass(slots=True)
+class _Pause:
+    """A private moment, by wall time: nothing filmed in it may reach a clip."""
+
+    start: float
+    end: float | None = None  # None while it lasts
+
+
 class Recorder:
     """Records clips of one device's RTSP stream, with pre-roll, on demand from any thread.
 
     Everything runs on the ingest's one thread per device: reading, the pre-roll, writing
-    (a copy costs less than handing packets to another thread). `clip_paths` and `on_clip`
-    are called on that thread, `on_connection` too; `stop()` joins it and then finishes an
-    open clip on the caller's thread.
+    (handing packets to another thread would cost more). `clip_paths` and `on_clip` are
+    called on that thread, `on_connection` too; `stop()` joins it and then finishes an open
+    clip on the caller's thread. The ingest hands packets on in batches, a moment after they
+    arrived: triggers and pauses apply to packets by their arrival time, not by when they
+    are handled.
     """
 
     def __init__(
@@ -63,7 +73,9 @@ class Recorder:
             on_idle=self._on_idle,
             watchdog=watchdog,
         )
-        self._triggers: deque[_Trigger] = deque()  # from any thread; appends are atomic
+        # Written by any thread, read by the ingest's; appends and pops are atomic.
+        self._triggers: deque[_Trigger] = deque()
+        self._pauses: deque[_Pause] = deque()  # those the ingest has not seen the end of
         self._paused = False
         self._snapshots = SnapshotCache()
         self._latest: tuple[Packet, StreamInfo] | None = None  # read by any thread
@@ -85,6 +97,12 @@ class Recorder:
     @paused.setter
     def paused(self, value: bool) -> None:
         """Pause (finish the open clip, forget the pre-roll) or resume recording."""
+        if value == self._paused:
+            return
+        if value:
+            self._pauses.append(_Pause(time.time()))
+        else:
+            self._pauses[-1].end = time.time()
         self._paused = value
 
     def start(self) -> None:
@@ -131,15 +149,21 @@ class Recorder:
 
     def _on_idle(self) -> None:
         """Look at triggers, the pause and the open clip while no packet comes."""
-        self._housekeep()
+        now = time.time()
+        if self._paused:
+            self._forget(now)
+        else:
+            self._housekeep(now)
         clip = self._clip
-        if clip is not None and time.time() > clip.end_wall + _STALL_GRACE:
+        if clip is not None and now > clip.end_wall + _STALL_GRACE:
             self._finish()
 
     def _take(self, packet: Packet) -> None:
         """Buffer a packet and write it to the open clip, which it may end."""
-        if not self._housekeep():
+        if self._pauses and self._private(packet.wall):
+            self._forget(packet.wall)
             return
+        self._housekeep(packet.wall)
         self._buffer.append(packet)
         clip = self._clip
         if clip is None:
@@ -153,18 +177,30 @@ class Recorder:
         if late >= 0 and (packet.stream == "video" or late > _STALL_GRACE):
             self._finish()
 
-    def _housekeep(self) -> bool:
-        """Apply the pause and queued triggers; return whether recording is on."""
-        if self._paused:
-            self._triggers.clear()
-            self._buffer.clear()  # nothing from a private moment may reach a later clip
-            self._finish()
-            return False
+    def _private(self, wall: float) -> bool:
+        """Tell whether a moment falls in a pause; forget the pauses that ended before it."""
+        while self._pauses:
+            pause = self._pauses[0]
+            if wall < pause.start:
+                return False
+            if pause.end is None or wall <= pause.end:
+                return True
+            self._pauses.popleft()
+        return False
+
+    def _forget(self, wall: float) -> None:
+        """Finish the open clip and forget the pre-roll and the triggers up to a private moment."""
+        self._buffer.clear()  # nothing from a private moment may reach a later clip
+        self._finish()
+        while self._triggers and self._triggers[0].wall <= wall:
+            self._triggers.popleft()
+
+    def _housekeep(self, wall: float) -> None:
+        """End a failed clip and apply the triggers up to `wall`."""
         if self._clip is not None and self._clip.failed:
             self._finish()
-        while self._triggers:
+        while self._triggers and self._triggers[0].wall <= wall:
             self._start(self._triggers.popleft())
-        return True
 
     def _start(self, trigger: _Trigger) -> None:
         """Start a clip from the pre-roll, or extend the open one."""

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-from .packet import StreamKind
+from .packet import AvPacket, StreamKind
 
 _MAX_HELD = 100  # packets kept while waiting for the first timed picture
 # Audio that FFmpeg places this far from where its arrival says is on another clock.
@@ -15,10 +15,10 @@ AV_TOLERANCE = 0.5  # seconds
 
 @dataclass(frozen=True, slots=True)
 class Demuxed:
-    """A packet copied out of the demuxer, before it is put on the continuous timeline."""
+    """A packet from the demuxer, before it is put on the continuous timeline."""
 
     kind: StreamKind
-    data: bytes
+    data: AvPacket
     pts: int | None
     dts: int | None
     duration: int

@@ -121,7 +121,7 @@ class ClipWriter:
         return "aac"
 
     def _mux(self, stream: VideoStream | AudioStream, packet: Packet, pts: int, dts: int) -> None:
-        out = av.Packet(packet.data)
+        out = packet.data
         out.stream = stream
         out.time_base = packet.time_base
         out.pts, out.dts = pts, dts
