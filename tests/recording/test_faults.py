@@ -101,7 +101,7 @@ async def test_privacy_pause_finishes_the_clip_and_forgets_the_pre_roll(
         await asyncio.sleep(0.5)
         recorder.paused = True
         assert recorder.paused
-        (cut,) = await clips.wait(1, 1)
+        (cut,) = await clips.wait(1, 3)
         recorder.trigger("motion")  # ignored while paused
         await asyncio.sleep(0.5)
         resumed = doorbell.current_frame()

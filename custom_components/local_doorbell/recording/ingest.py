@@ -30,8 +30,8 @@ _JITTER = 0.2
 _IDLE_EVERY = 0.5  # seconds between `on_idle` calls while waiting to reconnect
 # Packets are handled in batches of this many seconds: the Python that handles a packet
 # costs several times more when it runs cold, once per packet, than in a warm loop.
-_BATCH = 0.5
-_BATCH_PACKETS = 64
+_BATCH = 1.0
+_BATCH_PACKETS = 128
 
 
 def _time_base(stream: VideoStream | AudioStream) -> Fraction:
@@ -54,7 +54,8 @@ class Ingest:
     """Reads a device's RTSP stream on a daemon thread, reconnecting with back-off.
 
     Packets reach `on_packet` on that thread, with monotonic, continuous timestamps, each
-    connection's from its first video keyframe on; `on_streams` precedes them with the
+    connection's from its first video keyframe on, in batches up to `_BATCH` seconds after
+    they arrived (`Packet.wall` says when); `on_streams` precedes them with the
     connection's codec parameters. `on_connection` says when media starts and stops flowing;
     `on_idle` is called about once a second while no packet comes.
     """
