@@ -44,9 +44,8 @@ class _Connection:
 
     video: VideoStream
     audio: AudioStream | None
-    opened: float  # time.monotonic()
     startup: Startup
-    last_packet: float  # time.monotonic() when the last batch was taken, or `opened`
+    last_packet: float  # time.monotonic() when the last batch was taken, or it was opened
     info: StreamInfo | None = None
 
 
@@ -186,7 +185,7 @@ class Ingest:
             audio_time_base=None if audio is None else _time_base(audio),
         )
         opened = time.monotonic()
-        connection = _Connection(video, audio, opened, startup, opened)
+        connection = _Connection(video, audio, startup, opened)
         streams = [video] if audio is None else [video, audio]
         batch: list[tuple[AvPacket, float]] = []
         handle_at = 0.0
@@ -198,9 +197,11 @@ class Ingest:
                     batch.append((packet, wall))
                     if wall < handle_at and len(batch) < _BATCH_PACKETS:
                         continue
-                    if not self._take(connection, batch):
-                        return False
+                    self._take(connection, batch)
                     handle_at = wall + _BATCH
+                    if connection.info is None and time.monotonic() - opened > self._watchdog:
+                        reason = f"no keyframe in {self._watchdog:g} s"
+                        break
                     if self._stopping.is_set():
                         break
                 else:
@@ -208,8 +209,7 @@ class Ingest:
                 break
             except TimeoutError:
                 # A silent moment; only a silence as long as the watchdog is fatal.
-                if not self._take(connection, batch):
-                    return False
+                self._take(connection, batch)
                 if time.monotonic() - connection.last_packet >= self._watchdog:
                     reason = f"no media for {self._watchdog:g} s"
                     break
@@ -217,19 +217,15 @@ class Ingest:
             except (av.FFmpegError, OSError) as err:
                 reason = self._reason(err)
                 break
-        if not self._take(connection, batch):  # what came before the end
-            return False
+        self._take(connection, batch)  # what came before the end
         if reason:  # reported outside the handlers: a callback's trace must not chain the URL
             self._lost(reason)
         return connection.info is not None
 
-    def _take(self, connection: _Connection, batch: list[tuple[AvPacket, float]]) -> bool:
-        """Hand on a batch of packets, emptying it, once the connection has started.
-
-        Return False to give up on the connection.
-        """
+    def _take(self, connection: _Connection, batch: list[tuple[AvPacket, float]]) -> None:
+        """Hand on a batch of packets, emptying it, once the connection has started."""
         if not batch:
-            return True
+            return
         connection.last_packet = time.monotonic()
         video, startup = connection.video, connection.startup
         for data, wall in batch:
@@ -248,9 +244,6 @@ class Ingest:
             )
             if connection.info is None:
                 if not ready:
-                    if time.monotonic() - connection.opened > self._watchdog:
-                        self._lost(f"no keyframe in {self._watchdog:g} s")
-                        return False
                     continue
                 if not self._connect(connection, bytes(ready[0].data)):
                     startup.reset()
@@ -258,7 +251,6 @@ class Ingest:
             for timed in ready:
                 self._forward(timed)
         batch.clear()
-        return True
 
     def _connect(self, connection: _Connection, keyframe: bytes) -> bool:
         """Describe a new connection's streams at its first keyframe and announce them."""
