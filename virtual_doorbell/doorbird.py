@@ -16,6 +16,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from .digest import DigestAuthenticator
+from .event_clients import EventClients
 from .http import Handler
 from .state import DeviceState
 
@@ -82,17 +83,15 @@ class Monitor:
         self.queue.put_nowait(chunk)
 
 
-class MonitorHub:
+class MonitorHub(EventClients):
     """The inputs' levels and every monitor stream they are sent to."""
 
     def __init__(self, state: DeviceState) -> None:
         """Start with every input low and no streams."""
-        self._state = state
+        super().__init__(state)
         self.levels = dict.fromkeys(INPUTS, False)
         self.clients: set[Monitor] = set()
         self.keepalives = 0  # keep-alive writes so far, for tests
-        self._flowing = asyncio.Event()
-        self._flowing.set()
 
     def set(self, name: str, high: bool) -> None:
         """Change an input and tell every stream that asked for it; a non-change sends nothing."""
@@ -112,14 +111,13 @@ class MonitorHub:
         client = Monitor(inputs)
         client.offer(self.current(inputs))
         self.clients.add(client)
-        self._state.counters.event_clients = len(self.clients)
-        self._state.counters.event_clients_total += 1
+        self._count(len(self.clients), attached=True)
         return client
 
     def detach(self, client: Monitor) -> None:
         """Forget a stream."""
         self.clients.discard(client)
-        self._state.counters.event_clients = len(self.clients)
+        self._count(len(self.clients))
 
     def send_raw(self, data: bytes) -> None:
         """Queue raw bytes (garbage) for every stream."""
@@ -130,14 +128,6 @@ class MonitorHub:
         """Ask every stream's writer to close its connection."""
         for client in self.clients:
             client.offer(None)
-
-    def stall(self, stalled: bool) -> None:
-        """Stop or resume every stream; a stalled device keeps sockets open, sending nothing."""
-        self._state.faults.stall_events = stalled
-        if stalled:
-            self._flowing.clear()
-        else:
-            self._flowing.set()
 
     async def stream(
         self,

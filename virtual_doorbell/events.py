@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from .event_clients import EventClients
 from .state import DeviceState
 
 BOUNDARY = "myboundary"
@@ -47,23 +48,13 @@ class EventClient:
         return self.codes is None or event_code(body) in self.codes
 
 
-class EventHub:
+class EventHub(EventClients):
     """Formats events with the device's quirks and hands them to every client."""
 
     def __init__(self, state: DeviceState) -> None:
         """Start with no clients."""
-        self._state = state
+        super().__init__(state)
         self._clients: set[EventClient] = set()
-        self._flowing = asyncio.Event()
-        self._flowing.set()
-
-    def stall(self, stalled: bool) -> None:
-        """Stop or resume every stream; a stalled device keeps sockets open, sending nothing."""
-        self._state.faults.stall_events = stalled
-        if stalled:
-            self._flowing.clear()
-        else:
-            self._flowing.set()
 
     @property
     def spaced(self) -> bool:
@@ -75,14 +66,13 @@ class EventHub:
         """Register a client."""
         client = EventClient(codes)
         self._clients.add(client)
-        self._state.counters.event_clients = len(self._clients)
-        self._state.counters.event_clients_total += 1
+        self._count(len(self._clients), attached=True)
         return client
 
     def detach(self, client: EventClient) -> None:
         """Forget a client."""
         self._clients.discard(client)
-        self._state.counters.event_clients = len(self._clients)
+        self._count(len(self._clients))
 
     def publish(self, bodies: list[str]) -> None:
         """Queue event bodies for every client that wants them, as one write per client."""

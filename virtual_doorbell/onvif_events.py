@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from .event_clients import EventClients
 from .onvif_soap import Operation, SoapFault, SoapRequest, seconds_until, xml_time
 from .onvif_topics import CELL_MOTION, MOTION_ALARM, PEOPLE, VISITOR, Topic, topic_set
 from .state import DeviceState
@@ -50,8 +51,11 @@ class Subscription:
         self.wakeup.set()
 
 
-class EventService:
-    """Topics' current states, and the subscriptions that are told when they change."""
+class EventService(EventClients):
+    """Topics' current states, and the subscriptions that are told when they change.
+
+    A stalled device holds every PullMessages answer until it flows again.
+    """
 
     def __init__(
         self,
@@ -60,15 +64,13 @@ class EventService:
         address: Callable[[int], str],
     ) -> None:
         """Read the device clock from `clock`; `address(index)` is a subscription's URL."""
-        self._state = state
+        super().__init__(state)
         self._clock = clock
         self._address = address
         self.renewals = 0
         self._subscriptions: dict[int, Subscription] = {}
         self._next = 0
         self._values: dict[Topic, bool] = {}
-        self._flowing = asyncio.Event()
-        self._flowing.set()
 
     @property
     def topics(self) -> tuple[Topic, ...]:
@@ -104,14 +106,6 @@ class EventService:
         for subscription in self:
             subscription.push(message)
 
-    def stall(self, stalled: bool) -> None:
-        """Make PullMessages hang (or answer again)."""
-        self._state.faults.stall_events = stalled
-        if stalled:
-            self._flowing.clear()
-        else:
-            self._flowing.set()
-
     def garbage(self) -> None:
         """Answer the next PullMessages of every subscription with malformed XML."""
         for subscription in self:
@@ -133,7 +127,7 @@ class EventService:
     def _remove(self, subscription: Subscription) -> None:
         subscription.close()
         if self._subscriptions.pop(subscription.index, None) is not None:
-            self._state.counters.event_clients = len(self._subscriptions)
+            self._count(len(self._subscriptions))
 
     def _subscription(self, request: web.Request) -> Subscription:
         index = request.query.get("Idx", "")
@@ -170,8 +164,7 @@ class EventService:
         subscription = Subscription(self._next)
         self._subscriptions[subscription.index] = subscription
         self._renew_for(subscription, seconds)
-        self._state.counters.event_clients = len(self._subscriptions)
-        self._state.counters.event_clients_total += 1
+        self._count(len(self._subscriptions), attached=True)
         for topic in self.topics:
             subscription.push(topic.message("Initialized", self.value(topic), now))
         return (
