@@ -1,7 +1,8 @@
-"""What every network driver must do alike: refuse a wrong password, wait out an absent device."""
+"""What the network drivers do alike, tested once for all of them, each against its simulator."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from custom_components.local_doorbell.devices.base import (
     CannotConnect,
     DoorbellDevice,
+    DoorbellEvent,
     EventKind,
     InvalidAuth,
 )
@@ -18,7 +20,7 @@ from custom_components.local_doorbell.devices.dahua import DahuaDoorbell
 from custom_components.local_doorbell.devices.doorbird import DoorBirdDoorbell
 from custom_components.local_doorbell.devices.onvif import OnvifDoorbell
 from tests.devices import test_dahua, test_doorbird, test_onvif
-from tests.devices.test_dahua import events_of, free_port
+from tests.devices.test_dahua import events_of, free_port, wait_for
 from virtual_doorbell import VirtualDoorbell
 
 type Factory = Callable[..., DoorbellDevice]
@@ -66,3 +68,23 @@ async def test_user_name_with_colon(
     device: DoorbellDevice = driver_class(session, "127.0.0.1", 80, "ad:min", "secret")
     with pytest.raises(InvalidAuth):
         await device.snapshot()
+
+
+@pytest.mark.parametrize("doorbell_model", ["AD410", "D101"])  # ONVIF: test_cancel_unsubscribes
+async def test_cancel_closes_the_stream(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, doorbell_model: str
+) -> None:
+    seen: list[DoorbellEvent] = []
+
+    async def consume() -> None:
+        async for event in DRIVERS[doorbell_model](session, doorbell).events():
+            seen.append(event)
+
+    task = asyncio.create_task(consume())
+    await wait_for(lambda: bool(seen) and doorbell.state.counters.event_clients == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [event.kind for event in seen] == [EventKind.ONLINE]
+    # The device notices the closed socket when it next writes (Dahua: its heartbeat).
+    await wait_for(lambda: doorbell.state.counters.event_clients == 0)

@@ -378,24 +378,6 @@ async def test_refused_credentials_end_the_stream(
             await events.next()
 
 
-async def test_cancel_closes_the_stream(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    seen: list[DoorbellEvent] = []
-
-    async def consume() -> None:
-        async for event in driver(session, doorbell).events():
-            seen.append(event)
-
-    task = asyncio.create_task(consume())
-    await wait_for(lambda: bool(seen))
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert [event.kind for event in seen] == [EventKind.ONLINE]
-    await wait_for(lambda: doorbell.state.counters.event_clients == 0)
-
-
 # Servers that answer oddly.
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
