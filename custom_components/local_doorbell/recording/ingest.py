@@ -285,20 +285,20 @@ class Ingest:
     def _forward(self, packet: Demuxed) -> None:
         """Put a packet on its stream's continuous timeline and hand it on."""
         timeline = self._timelines[packet.kind]
-        placed = timeline.place(packet.pts, packet.dts, packet.duration, packet.wall)
-        if placed is None:
+        stamps = timeline.place(packet.pts, packet.dts, packet.duration, packet.wall)
+        if stamps is None:
             return
-        copied = Packet(
+        placed = Packet(
             stream=packet.kind,
             data=packet.data,
-            pts=placed[0],
-            dts=placed[1],
+            pts=stamps[0],
+            dts=stamps[1],
             duration=packet.duration,
             time_base=timeline.time_base,
             keyframe=packet.keyframe,
             wall=packet.wall,
         )
-        self._call(self._on_packet, copied)
+        self._call(self._on_packet, placed)
 
     def _lost(self, reason: str) -> None:
         """Note a failed or ended connection; log only the first of a run of failures."""
