@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
-    CONF_HOST,
-    CONF_PASSWORD,
-    CONF_PORT,
-    CONF_USERNAME,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
@@ -19,7 +15,7 @@ import pytest
 from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
+from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
 
 # One model per protocol, and what the flow should find.
 DRIVERS = {
@@ -31,14 +27,8 @@ DRIVERS = {
 
 def flow_input(doorbell: VirtualDoorbell, password: str | None = None) -> dict[str, object]:
     """Return what the owner types: the address, the account and (here) the RTSP port."""
-    return {
-        CONF_HOST: doorbell.host,
-        CONF_PORT: doorbell.http_port,
-        CONF_USERNAME: doorbell.username,
-        CONF_PASSWORD: password or doorbell.password,
-        # DoorBird's LAN API cannot tell it; the simulator's is not the usual 554.
-        CONF_RTSP_PORT: doorbell.rtsp_port,
-    }
+    # DoorBird's LAN API cannot tell it; the simulator's is not the usual 554.
+    return {**entry_data(doorbell, password), CONF_RTSP_PORT: doorbell.rtsp_port}
 
 
 @pytest.mark.parametrize("doorbell_model", list(DRIVERS))
