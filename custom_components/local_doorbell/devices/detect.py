@@ -9,7 +9,7 @@ import aiohttp
 
 from .base import CannotConnect, DeviceInfo, DoorbellDevice, InvalidAuth
 from .dahua import DahuaDoorbell
-from .doorbird import DEFAULT_RTSP_PORT, DoorBirdDoorbell
+from .doorbird import DoorBirdDoorbell
 from .onvif import OnvifDoorbell
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,9 +45,7 @@ def network_device(
     if protocol is Protocol.ONVIF:
         return OnvifDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
     if protocol is Protocol.DOORBIRD:
-        return DoorBirdDoorbell(
-            session, host, port, username, password, rtsp_port=rtsp_port or DEFAULT_RTSP_PORT
-        )
+        return DoorBirdDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
     raise ValueError(f"{protocol} is not reached by address and credentials")
 
 

@@ -102,18 +102,21 @@ class DoorBirdDoorbell:
         username: str,
         password: str,
         *,
-        rtsp_port: int = DEFAULT_RTSP_PORT,
+        rtsp_port: int | None = None,
         backoff_base: float = 1.0,
         open_timeout: float = REQUEST_TIMEOUT,
         stall_timeout: float = STALL_TIMEOUT,
     ) -> None:
-        """Describe the device; nothing is sent before the first call."""
+        """Describe the device; nothing is sent before the first call.
+
+        `rtsp_port`: None for DoorBird's usual one, which its LAN API cannot tell.
+        """
         self._session = session
         self._host = host
         self._base = f"http://{url_host(host)}:{port}/bha-api/"
         self._username = username
         self._password = password
-        self._rtsp_port = rtsp_port
+        self._rtsp_port = DEFAULT_RTSP_PORT if rtsp_port is None else rtsp_port
         # The firmware takes about one new connection a second: never retry faster than that.
         self._backoff_base = backoff_base
         self._open_timeout = open_timeout
