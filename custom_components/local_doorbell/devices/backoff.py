@@ -1,4 +1,4 @@
-"""Reconnect pacing shared by the drivers: exponential back-off with jitter."""
+"""Reconnect pacing shared by the drivers and the recorder: exponential back-off with jitter."""
 
 from __future__ import annotations
 
@@ -22,7 +22,15 @@ class Backoff:
         """Start again from the base: the last connection worked."""
         self._delay = self._base
 
-    async def wait(self) -> None:
-        """Sleep about the current delay, jittered so that clients do not retry in step."""
-        await sleep(self._delay * uniform(1 - _JITTER, 1 + _JITTER))
+    def next(self) -> float:
+        """Return about the current delay, jittered so that clients do not retry in step.
+
+        The delay after it is twice as long.
+        """
+        delay = self._delay * uniform(1 - _JITTER, 1 + _JITTER)
         self._delay = min(self._delay * 2, self._cap)
+        return delay
+
+    async def wait(self) -> None:
+        """Sleep for `next()`."""
+        await sleep(self.next())

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 import logging
-import random
 import threading
 import time
 import traceback
@@ -16,6 +15,7 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer
 from av.video.stream import VideoStream
 
+from ..devices.backoff import Backoff
 from .keyframe import decode_keyframe
 from .logsafe import mask_url
 from .packet import AvPacket, Packet, StreamKind
@@ -25,8 +25,6 @@ from .timeline import Timeline
 
 _LOGGER = logging.getLogger(__name__)
 
-BACKOFF_MAX = 60.0
-_JITTER = 0.2
 _IDLE_EVERY = 0.5  # seconds between `on_idle` calls while waiting to reconnect
 # Packets are handled in batches of this many seconds: the Python that handles a packet
 # costs several times more when it runs cold, once per packet, than in a warm loop.
@@ -117,7 +115,7 @@ class Ingest:
         self._set_connected(False)
 
     def _connect_and_read(self) -> None:
-        delay = self._backoff_base
+        backoff = Backoff(self._backoff_base)
         io_timeout = self._io_timeout
         while True:
             began = time.monotonic()
@@ -134,11 +132,10 @@ class Ingest:
                 finally:
                     opened.close()
                 if flowed:
-                    delay = self._backoff_base
+                    backoff.reset()
                     io_timeout = self._io_timeout
-            if self._pause(delay * random.uniform(1 - _JITTER, 1 + _JITTER)):
+            if self._pause(backoff.next()):
                 break
-            delay = min(delay * 2, BACKOFF_MAX)
 
     def _pause(self, seconds: float) -> bool:
         """Wait before reconnecting, idle now and then; return whether stop() was called."""
