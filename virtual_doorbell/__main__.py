@@ -9,7 +9,7 @@ import logging
 import signal
 
 from .device import VideoSettings, VirtualDoorbell
-from .models import MODELS
+from .models import MODELS, Protocol
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +19,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rtsp-port", type=int, default=8554)
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", required=True)
-    parser.add_argument("--model", choices=sorted(MODELS), default="AD410")
+    apis = {
+        Protocol.DAHUA: "Dahua CGI (Amcrest, Lorex, IMOU)",
+        Protocol.DOORBIRD: "DoorBird LAN-2-LAN",
+        Protocol.ONVIF: "ONVIF with Reolink-shaped events",
+    }
+    speaks = "; ".join(
+        f"{', '.join(sorted(name for name, m in MODELS.items() if m.protocol is api))}: {text}"
+        for api, text in apis.items()
+    )
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="AD410",
+        metavar="MODEL",
+        help=f"the model, which picks the vendor API it speaks ({speaks}); default AD410",
+    )
     parser.add_argument("--serial", help="default: derived from the model and ports")
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)

@@ -376,9 +376,7 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
 
 
 def _title(info: DeviceInfo) -> str:
-    """Return the entry's title: the maker and model, the maker once (DoorBird's models name it)."""
-    if info.model.casefold().startswith(info.manufacturer.casefold()):
-        return info.model
+    """Return the entry's title: the maker and the model."""
     return f"{info.manufacturer} {info.model}"
 
 

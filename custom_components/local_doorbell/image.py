@@ -54,6 +54,11 @@ class LastVisitorImage(LocalDoorbellStatsEntity, ImageEntity):
         self._attr_image_last_updated = None if last_ring is None else last_ring[0]
         return True
 
+    @property
+    def entity_picture(self) -> str | None:
+        """Link a picture only once there is one: the image view answers 500 without."""
+        return None if self._thumbnail is None else super().entity_picture
+
     async def async_image(self) -> bytes | None:
         """Return the thumbnail's bytes."""
         if self._thumbnail is None:

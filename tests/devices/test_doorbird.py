@@ -186,7 +186,7 @@ async def test_stream_urls_encode_credentials(
     try:
         device = driver(session, doorbell)
         urls = await device.stream_urls()
-        assert (await device.probe()).model == "DoorBird D101"
+        assert (await device.probe()).model == "D101"
         assert await asyncio.to_thread(first_frame_size, urls.main) == (320, 240)
     finally:
         await doorbell.stop()

@@ -10,18 +10,20 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
 import pytest
 
-from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT
+from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
 
-# One model per protocol, and what the flow should find.
+# One model per protocol, and what the flow should find: protocol, maker, model. Every
+# driver names the maker once ("D101 by DoorBird", never "DoorBird D101 by DoorBird").
 DRIVERS = {
-    "AD410": ("dahua", "Amcrest AD410"),
-    "D101": ("doorbird", "DoorBird D101"),
-    "ReolinkDoorbell": ("onvif", "Reolink Video Doorbell PoE"),
+    "AD410": ("dahua", "Amcrest", "AD410"),
+    "D101": ("doorbird", "DoorBird", "D101"),
+    "ReolinkDoorbell": ("onvif", "Reolink", "Video Doorbell PoE"),
 }
 
 
@@ -35,7 +37,7 @@ def flow_input(doorbell: VirtualDoorbell, password: str | None = None) -> dict[s
 async def test_detected_ringing_recording_and_recovering(
     hass: HomeAssistant, doorbell: VirtualDoorbell, doorbell_model: str
 ) -> None:
-    protocol, title = DRIVERS[doorbell_model]
+    protocol, maker, model = DRIVERS[doorbell_model]
     flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, flow_input(doorbell, password="wrong")
@@ -44,8 +46,11 @@ async def test_detected_ringing_recording_and_recovering(
     result = await hass.config_entries.flow.async_configure(flow_id, flow_input(doorbell))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PROTOCOL] == protocol
-    assert result["title"] == title
+    assert result["title"] == f"{maker} {model}"
     entry = result["result"]
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
+    assert device is not None
+    assert (device.manufacturer, device.model) == (maker, model)
     await wait_for(lambda: doorbell.state.counters.event_clients_total >= 1)
     attached = doorbell.state.counters.event_clients_total
     hass.config_entries.async_update_entry(entry, options=FAST_RECORDING)

@@ -9,7 +9,7 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE
 from homeassistant.const import CONF_NAME, STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -84,6 +84,14 @@ async def test_generic_camera_rings_records_and_shows(
     keys = {e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
     assert f"{serial}_vendor_cloud" not in keys
     assert f"{serial}_person" not in keys
+    # The maker and the model, named as for every driver; the owner's name is the device's.
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
+    assert device is not None
+    assert (device.name, device.manufacturer, device.model) == (
+        "Front door",
+        "Generic",
+        "RTSP camera (H264)",
+    )
 
     await wait_for(lambda: doorbell.state.counters.rtsp_sessions >= 1)
     await _toggle(hass, MOTION, True)

@@ -39,7 +39,7 @@ class DoorbellEvent:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceInfo:
-    """Who the device says it is."""
+    """Who the device says it is; the model never repeats the maker ("DoorBird D101")."""
 
     manufacturer: str
     model: str
@@ -48,6 +48,12 @@ class DeviceInfo:
     mac: str | None = None
     has_motion: bool = True
     has_person: bool = False
+
+    def __post_init__(self) -> None:
+        """Name the maker once, so Home Assistant shows "D101 by DoorBird" for every driver."""
+        maker = self.manufacturer.casefold()
+        if self.model.casefold().startswith(f"{maker} ") and len(self.model) > len(maker) + 1:
+            object.__setattr__(self, "model", self.model[len(maker) + 1 :].strip())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,8 +62,8 @@ class GenericDoorbell:
         if self._snapshot_url:
             await self.snapshot()
         return DeviceInfo(
-            manufacturer="RTSP camera",
-            model=f"{self._name} ({codec.upper()})",
+            manufacturer="Generic",
+            model=f"RTSP camera ({codec.upper()})",
             serial=self._serial,
             firmware="",
             has_motion=self._has_motion,
