@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+import contextlib
+from dataclasses import dataclass, field
 import ipaddress
+import re
 import socket
 
 import aiohttp
@@ -39,6 +43,53 @@ async def doorbell(socket_enabled: None, doorbell_model: str) -> AsyncIterator[V
     await device.start()
     yield device
     await device.stop()
+
+
+@dataclass(slots=True)
+class RedirectingRtsp:
+    """An RTSP endpoint on 127.0.0.1 that redirects to another host, and what reached both."""
+
+    port: int = 0
+    requests: list[bytes] = field(default_factory=list)  # request lines it was sent
+    elsewhere: list[bytes] = field(default_factory=list)  # what the other host was sent
+
+
+@pytest.fixture
+async def redirecting_rtsp(socket_enabled: None) -> AsyncIterator[RedirectingRtsp]:
+    """Answer every RTSP request with 302 to 127.0.0.2, which records whoever follows it."""
+    found = RedirectingRtsp()
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def other_host(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        found.elsewhere.append(await reader.read(1024))
+        writer.close()
+
+    async def redirect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while request := await reader.readuntil(b"\r\n\r\n"):
+                found.requests.append(request.partition(b"\r\n")[0])
+                cseq = re.search(rb"(?im)^cseq:\s*(\d+)", request)
+                writer.write(
+                    b"RTSP/1.0 302 Moved Temporarily\r\nCSeq: %s\r\n"
+                    b"Location: rtsp://127.0.0.2:%d/elsewhere\r\n\r\n"
+                    % (cseq[1] if cseq else b"0", elsewhere_port)
+                )
+        writer.close()
+        tasks.discard(task)
+
+    elsewhere = await asyncio.start_server(other_host, "127.0.0.2", 0)
+    elsewhere_port = elsewhere.sockets[0].getsockname()[1]
+    server = await asyncio.start_server(redirect, "127.0.0.1", 0)
+    found.port = server.sockets[0].getsockname()[1]
+    yield found
+    for listener in (server, elsewhere):
+        listener.close()
+        listener.abort_clients()
+        await listener.wait_closed()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
+from homeassistant.components.stream import CONF_RTSP_TRANSPORT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -35,9 +36,11 @@ class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
         """Set up both parents."""
         Camera.__init__(self)
         LocalDoorbellEntity.__init__(self, entry, CAMERA)
+        # The relay passes only RTP interleaved in its connection: no UDP to try first.
+        self.stream_options[CONF_RTSP_TRANSPORT] = "tcp"
 
     async def stream_source(self) -> str:
-        """Return the main stream's RTSP address, read by Home Assistant's stream."""
+        """Return the main stream's loopback relay address, read by Home Assistant's stream."""
         return self.runtime.urls.main
 
     async def async_camera_image(

@@ -57,9 +57,10 @@ from .const import (
     DOMAIN,
     RECORD_TRIGGERS,
 )
-from .devices.base import CannotConnect, DeviceInfo, InvalidAuth
+from .devices.base import CannotConnect, DeviceInfo, InvalidAuth, host_and_port
 from .devices.detect import Protocol, detect
-from .devices.generic import SNAPSHOT_SCHEMES, STREAM_SCHEMES, host_and_port
+from .devices.generic import SNAPSHOT_SCHEMES
+from .devices.rtsp_relay import STREAM_SCHEMES
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
 from .recording.storage import StorageError, validate_root
 from .settings import recording_settings

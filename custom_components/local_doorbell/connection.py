@@ -30,17 +30,13 @@ from .devices.base import (
     DoorbellDevice,
     InvalidAuth,
     StreamUrls,
+    host_and_port,
     url_host,
 )
 from .devices.detect import Protocol, network_device
-from .devices.generic import GenericDoorbell, host_and_port
-from .privacy.egress import (
-    EgressRefused,
-    UnresolvableHost,
-    check_host,
-    local_only_session,
-    with_address,
-)
+from .devices.generic import GenericDoorbell
+from .devices.rtsp_relay import RtspRelay
+from .privacy.egress import EgressRefused, UnresolvableHost, check_host, local_only_session
 from .recording.storage import StorageError, validate_root
 from .runtime import LocalDoorbellConfigEntry
 from .settings import RecordingSettings, recording_settings
@@ -98,13 +94,13 @@ def entry_device(session: ClientSession, data: Mapping[str, Any], serial: str) -
     )
 
 
-async def async_check_hosts(data: Mapping[str, Any]) -> str:
-    """Check every host of an entry; return the device's (first) address.
+async def async_check_hosts(data: Mapping[str, Any]) -> None:
+    """Check every host of an entry.
 
     Raise EgressRefused if one resolves outside the home, UnresolvableHost if one does not.
     """
-    addresses = [(await check_host(host, port))[0] for host, port in entry_hosts(data)]
-    return addresses[0]
+    for host, port in entry_hosts(data):
+        await check_host(host, port)
 
 
 async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> Connection:
@@ -113,7 +109,7 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
     host = entry_hosts(entry.data)[0][0]
     placeholders = {"host": host}
     try:
-        address = await async_check_hosts(entry.data)
+        await async_check_hosts(entry.data)
     except EgressRefused as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -126,7 +122,8 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
             translation_key="cannot_connect",
             translation_placeholders=placeholders,
         ) from err
-    session = local_only_session(partial(_async_refused, hass, entry))
+    on_refused = partial(_async_refused, hass, entry)
+    session = local_only_session(on_refused)
     entry.async_on_unload(session.close)
     device = entry_device(session, entry.data, entry.unique_id)
     try:
@@ -157,12 +154,14 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
             translation_key="storage_unusable",
             translation_placeholders={"root": str(settings.root)},
         ) from err
-    # FFmpeg resolves names itself: hand it the checked address, never the name.
-    checked = StreamUrls(main=with_address(urls.main, address), sub=with_address(urls.sub, address))
+    # FFmpeg, ours and Home Assistant's stream, reaches the device only through the relay.
+    relay = RtspRelay(on_refused)
+    entry.async_on_unload(relay.close)
+    local = StreamUrls(main=await relay.local_url(urls.main), sub=await relay.local_url(urls.sub))
     return Connection(
         device=device,
         info=info,
-        urls=checked,
+        urls=local,
         cloud_enabled=cloud_enabled,
         configuration_url=_configuration_url(entry.data),
         settings=settings,

@@ -14,9 +14,10 @@ from custom_components.local_doorbell.devices.base import (
     DoorbellEvent,
     EventKind,
     InvalidAuth,
+    host_and_port,
 )
 from custom_components.local_doorbell.devices.detect import Protocol, detect, network_device
-from custom_components.local_doorbell.devices.generic import GenericDoorbell, host_and_port
+from custom_components.local_doorbell.devices.generic import GenericDoorbell
 from virtual_doorbell import VirtualDoorbell
 
 JPEG = b"\xff\xd8\xff\xe0 a picture"

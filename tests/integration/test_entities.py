@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from homeassistant.components.camera import async_get_image, async_get_stream_source
+from homeassistant.components.camera import (
+    async_get_image,
+    async_get_stream_source,
+    get_camera_from_entity_id,
+)
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -89,7 +94,12 @@ async def test_camera_stream_source_and_image(
 ) -> None:
     camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
     source = await async_get_stream_source(hass, camera)
-    assert source == doorbell.rtsp_url(0)
+    # The device's stream, through the loopback relay, and only interleaved in TCP.
+    assert source is not None
+    relay = urlsplit(source).port
+    assert relay != doorbell.rtsp_port
+    assert source.replace(f":{relay}/", f":{doorbell.rtsp_port}/") == doorbell.rtsp_url(0)
+    assert get_camera_from_entity_id(hass, camera).stream_options == {"rtsp_transport": "tcp"}
     image = await async_get_image(hass, camera)
     assert image.content_type == "image/jpeg"
     assert image.content.startswith(b"\xff\xd8")

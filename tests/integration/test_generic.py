@@ -29,6 +29,7 @@ from custom_components.local_doorbell.const import (
 )
 from virtual_doorbell import VirtualDoorbell
 
+from ..conftest import TEST_VIDEO
 from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
 
 BUTTON = "input_boolean.front_button"
@@ -119,6 +120,30 @@ async def test_generic_camera_rings_records_and_shows(
 
 
 @pytest.mark.usefixtures("helpers")
+async def test_any_character_in_the_password(hass: HomeAssistant, socket_enabled: None) -> None:
+    """Backslash, "@", ":", space and non-ASCII as typed; "/", "%", "#" percent-encoded."""
+    doorbell = VirtualDoorbell(password="a\\b@c:d/e%f#g hü", video=TEST_VIDEO)
+    await doorbell.start()
+    try:
+        typed = doorbell.rtsp_url().replace(doorbell.password, "a\\b@c:d%2Fe%25f%23g hü")
+        data = camera_input(doorbell, **{CONF_STREAM_URL: typed})
+        del data[CONF_SNAPSHOT_URL]
+        flow_id = await start_flow(hass, "generic")
+        result = await hass.config_entries.flow.async_configure(flow_id, data)
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        entry = result["result"]
+        hass.config_entries.async_update_entry(entry, options=FAST_RECORDING)
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        clips = entity_id(hass, "sensor", str(entry.unique_id), "clip_count")
+        await wait_for(lambda: doorbell.state.counters.rtsp_sessions >= 1)
+        await _toggle(hass, BUTTON, True)
+        await wait_for(lambda: current(hass, clips).state not in ("0", STATE_UNKNOWN), 30)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await doorbell.stop()
+
+
+@pytest.mark.usefixtures("helpers")
 async def test_generic_camera_without_motion_or_snapshot_url(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
@@ -145,6 +170,7 @@ async def test_generic_camera_without_motion_or_snapshot_url(
         ({CONF_STREAM_URL: "http://127.0.0.1/stream"}, CONF_STREAM_URL, "invalid_url"),
         ({CONF_SNAPSHOT_URL: "ftp://127.0.0.1/snap.jpg"}, CONF_SNAPSHOT_URL, "invalid_url"),
         ({CONF_STREAM_URL: "rtsp://"}, CONF_STREAM_URL, "invalid_url"),
+        ({CONF_STREAM_URL: "rtsp://admin:a/b@127.0.0.1/live"}, CONF_STREAM_URL, "invalid_url"),
         ({CONF_STREAM_URL: "rtsp://203.0.113.9:554/live"}, "base", "not_local"),
         ({CONF_SNAPSHOT_URL: "http://203.0.113.9/snap.jpg"}, "base", "not_local"),
         ({"password": "wrong"}, "base", "invalid_auth"),

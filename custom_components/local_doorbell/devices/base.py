@@ -7,13 +7,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 REQUEST_TIMEOUT = 10.0  # seconds for one request to a device
+DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
 
 
 def url_host(host: str) -> str:
     """Return a host as it goes into a URL: IPv6 addresses in brackets."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def host_and_port(url: str) -> tuple[str, int]:
+    """Return the host (no brackets) and port a URL names; raise ValueError if it names none."""
+    parts = urlsplit(url)
+    if not parts.hostname or parts.scheme not in DEFAULT_PORTS:
+        raise ValueError("the URL names no host")
+    return parts.hostname, parts.port or DEFAULT_PORTS[parts.scheme]
 
 
 class EventKind(StrEnum):

@@ -12,20 +12,11 @@ from yarl import URL
 
 from ..recording.logsafe import mask_url
 from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
+from .rtsp_relay import STREAM_SCHEMES, RtspRelay
 from .snapshots import fetch_jpeg
 
 OPEN_TIMEOUT = 10.0
-DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}
-STREAM_SCHEMES = ("rtsp", "rtsps")
 SNAPSHOT_SCHEMES = ("http", "https")
-
-
-def host_and_port(url: str) -> tuple[str, int]:
-    """Return the host (no brackets) and port a URL names; raise ValueError if it names none."""
-    parts = urlsplit(url)
-    if not parts.hostname or parts.scheme not in DEFAULT_PORTS:
-        raise ValueError("the URL names no host")
-    return parts.hostname, parts.port or DEFAULT_PORTS[parts.scheme]
 
 
 class GenericDoorbell:
@@ -57,8 +48,11 @@ class GenericDoorbell:
         self._queue: asyncio.Queue[DoorbellEvent] = asyncio.Queue()
 
     async def probe(self) -> DeviceInfo:
-        """Open the stream once (and fetch a snapshot, if there is a URL for one)."""
-        codec = await asyncio.to_thread(self._open_stream)
+        """Open the stream once, through the relay; fetch a snapshot if there is a URL for one."""
+        async with RtspRelay() as relay:
+            codec = await asyncio.to_thread(
+                self._open_stream, await relay.local_url(self._stream_url)
+            )
         if self._snapshot_url:
             await self.snapshot()
         return DeviceInfo(
@@ -98,8 +92,8 @@ class GenericDoorbell:
             password=unquote(parts.password or ""),
         )
 
-    def _open_stream(self) -> str:
-        """Open the stream and return its video codec (blocking: run in a thread)."""
+    def _open_stream(self, url: str) -> str:
+        """Open the relay's `url` and return the video codec (blocking: run in a thread)."""
         options = {
             "rtsp_transport": "tcp",
             "timeout": str(round(self._open_timeout * 1e6)),
@@ -108,9 +102,7 @@ class GenericDoorbell:
             "probesize": "32",
         }
         try:
-            container = av.open(
-                self._stream_url, options=options, timeout=(self._open_timeout, None)
-            )
+            container = av.open(url, options=options, timeout=(self._open_timeout, None))
         except av.HTTPUnauthorizedError as err:
             raise InvalidAuth(f"{mask_url(self._stream_url)} refused the credentials") from err
         except (av.FFmpegError, OSError) as err:

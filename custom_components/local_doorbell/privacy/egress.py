@@ -9,7 +9,6 @@ import socket
 
 from aiohttp import ClientSession, TCPConnector
 from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
 
 _LOCAL_NETWORKS = tuple(
     ipaddress.ip_network(net)
@@ -104,11 +103,6 @@ class LocalOnlyResolver(AbstractResolver):
 
     async def close(self) -> None:
         """Nothing to close: the event loop's resolver is shared."""
-
-
-def with_address(url: str, address: str) -> str:
-    """Return `url` pointing at a checked address instead of a name, credentials kept."""
-    return str(URL(url, encoded=True).with_host(address))
 
 
 def local_only_session(on_refused: Callable[[EgressRefused], None]) -> ClientSession:
