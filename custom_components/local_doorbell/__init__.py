@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
@@ -90,6 +90,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
             )
         )
     await clips.async_start()
+
+    async def _async_finish_recording(_: Event) -> None:
+        """Close the open clip before Home Assistant stops, and the relay with it."""
+        await clips.async_stop()
+
+    entry.async_on_unload(
+        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_finish_recording)
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(async_guard_exposure(hass, info.serial))
     entry.async_create_background_task(

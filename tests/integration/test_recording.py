@@ -14,7 +14,7 @@ from homeassistant.components.media_source import (
     async_browse_media,
     async_resolve_media,
 )
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -24,11 +24,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.local_doorbell.const import DOMAIN
+from custom_components.local_doorbell.const import CONF_POST_ROLL, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import TEST_VIDEO
-from .conftest import current, entity_id, wait_for
+from .conftest import FAST_RECORDING, current, entity_id, wait_for
 
 MEDIA_ROOT = f"media-source://{DOMAIN}"
 
@@ -186,3 +186,23 @@ async def test_storage_full_of_protected_clips_pauses_and_raises_an_issue(
     await wait_for(lambda: ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None)
     count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
     assert current(hass, count).state == "1"  # the protected clip survived
+
+
+async def test_stopping_home_assistant_keeps_the_open_clip(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+) -> None:
+    """A clip still in its post-roll when Home Assistant stops is finished, not cut off."""
+    hass.config_entries.async_update_entry(entry, options={**FAST_RECORDING, CONF_POST_ROLL: 60})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    clips = entry.runtime_data.clips
+    await wait_for(lambda: clips.latest_jpeg() is not None)  # pre-roll holds a keyframe
+    doorbell.press()
+    await wait_for(lambda: list(clips.library.root.rglob("*.mp4")) != [])
+    assert await hass.async_add_executor_job(clips.library.totals) == (0, 0)  # still open
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    count, size = await hass.async_add_executor_job(clips.library.totals)
+    assert count == 1
+    assert size > 0
+    await wait_for(lambda: doorbell.state.counters.rtsp_sessions == 0)
