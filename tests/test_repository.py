@@ -248,6 +248,20 @@ def test_license() -> None:
     _assert_clean(check_license(ROOT))
 
 
+def test_setup_menu_labels_fit_the_dialog() -> None:
+    """Every menu choice fits one line of the setup dialog (about 70 characters cut DoorBird)."""
+    strings = json.loads(
+        (ROOT / "custom_components/local_doorbell/translations/en.json").read_text()
+    )
+    labels = [
+        label
+        for step in strings["config"]["step"].values()
+        for label in step.get("menu_options", {}).values()
+    ]
+    assert labels
+    assert [label for label in labels if len(label) > 65] == []
+
+
 # --- the checks themselves ------------------------------------------------------------------
 
 

@@ -95,9 +95,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
         """Close the open clip before Home Assistant stops, and the relay with it."""
         await clips.async_stop()
 
-    entry.async_on_unload(
-        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_finish_recording)
-    )
+    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_finish_recording))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(async_guard_exposure(hass, info.serial))
     entry.async_create_background_task(
