@@ -141,7 +141,7 @@ async def test_probe(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) 
     info = await driver(session, doorbell).probe()
     mac = doorbell.state.mac
     assert info.manufacturer == "DoorBird"
-    assert info.model == f"DoorBird {doorbell.state.model.name}"
+    assert info.model == doorbell.state.model.name  # "D101": the maker is named once
     assert info.serial == mac.replace(":", "").upper()
     assert info.firmware == "000109 (build 15120529)"
     assert info.mac == mac.lower()
@@ -442,7 +442,7 @@ def stream(body: bytes, content_type: str = "multipart/x-mixed-replace") -> Rout
         ),
         (
             {"PRIMARY_MAC_ADDR": "1C:CA:E3:70:73:BF", "DEVICE-TYPE": "DoorBird D2101V"},
-            "DoorBird D2101V",
+            "D2101V",
             "",
             "1c:ca:e3:70:73:bf",
         ),

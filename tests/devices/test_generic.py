@@ -63,7 +63,7 @@ async def test_probe_opens_the_stream(
     snapshot = f"http://admin:{doorbell.password}@127.0.0.1:{doorbell.http_port}"
     device = camera(session, doorbell.rtsp_url(), snapshot + "/cgi-bin/snapshot.cgi")
     info = await device.probe()
-    assert (info.model, info.serial, info.has_motion) == ("Gate (H264)", "GATE01", False)
+    assert (info.model, info.serial, info.has_motion) == ("RTSP camera (H264)", "GATE01", False)
     urls = await device.stream_urls()
     assert urls.main == urls.sub == doorbell.rtsp_url()
     assert (await device.snapshot()).startswith(b"\xff\xd8")

@@ -48,8 +48,7 @@ async def test_detected_ringing_recording_and_recovering(
     assert result["data"][CONF_PROTOCOL] == protocol
     assert result["title"] == f"{maker} {model}"
     entry = result["result"]
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, str(entry.unique_id))})
-    assert device is not None
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert (device.manufacturer, device.model) == (maker, model)
     await wait_for(lambda: doorbell.state.counters.event_clients_total >= 1)
     attached = doorbell.state.counters.event_clients_total

@@ -86,8 +86,7 @@ async def test_generic_camera_rings_records_and_shows(
     assert f"{serial}_vendor_cloud" not in keys
     assert f"{serial}_person" not in keys
     # The maker and the model, named as for every driver; the owner's name is the device's.
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, serial)})
-    assert device is not None
+    (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
     assert (device.name, device.manufacturer, device.model) == (
         "Front door",
         "Generic",

@@ -1,7 +1,7 @@
 """A loopback RTSP relay: FFmpeg reaches a device only through it, and only its checked address.
 
 FFmpeg resolves names itself and follows an RTSP redirect to any host; no option forbids
-that. So FFmpeg (ours, and Home Assistant's stream) is handed `rtsp://…@127.0.0.1:<port>/…`
+that. So FFmpeg (ours, and Home Assistant's stream) is handed an RTSP URL of `127.0.0.1:<port>`
 only. For every connection the relay resolves and checks the device's name again, connects
 to the checked address (doing the TLS of `rtsps` itself) and reads what the device sends as
 FFmpeg will: a redirect, a transport other than interleaved TCP or an oversize message ends
@@ -177,7 +177,7 @@ class RtspRelay:
         await self.close()
 
     async def local_url(self, url: str) -> str:
-        """Return the loopback `rtsp://` URL that reaches a device's RTSP or RTSPS `url`."""
+        """Return the loopback RTSP URL that reaches a device's RTSP or RTSPS `url`."""
         parts = urlsplit(url)
         if parts.scheme not in STREAM_SCHEMES:
             raise ValueError("not an RTSP URL")
