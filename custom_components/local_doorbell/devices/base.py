@@ -71,7 +71,7 @@ class UnsupportedStream(CannotConnect):
 
     def __init__(self, host: str, scheme: str) -> None:
         """Name the scheme the device offered."""
-        super().__init__(f"{host} offers its stream as {scheme}://, not rtsp:// or rtsps://")
+        super().__init__(f"{host} offers its stream over {scheme}, not RTSP")
         self.scheme = scheme
 
 

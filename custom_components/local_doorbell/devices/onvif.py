@@ -374,7 +374,7 @@ class OnvifDoorbell:
         if parsed.scheme and parsed.scheme not in schemes:
             if schemes is STREAM_SCHEMES:
                 raise UnsupportedStream(self._host, parsed.scheme)
-            raise _Malformed(f"{self._host} named a {parsed.scheme}:// address for a service")
+            raise _Malformed(f"{self._host} named a {parsed.scheme} address for a service")
         if not parsed.absolute:
             raise _Malformed(f"{self._host} named an unusable address")
         port = port or parsed.explicit_port
