@@ -14,6 +14,7 @@ import re
 import traceback
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.local_doorbell.devices.base import (
@@ -134,6 +135,31 @@ async def test_answers_longer_than_their_limit_are_refused(
     # The device sends 64 MiB (a JPEG's first bytes, then zeros) to every signed-in request.
     error = await failure(session, doorbell, request_name, "oversized")
     assert f"longer than {limit} bytes" in str(error)
+
+
+async def test_a_length_announced_past_the_limit_is_refused_unread(
+    socket_enabled: None, session: aiohttp.ClientSession
+) -> None:
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=b"\xff\xd8" + bytes(MAX_JPEG - 1), content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/snap.jpg", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    camera = GenericDoorbell(
+        session,
+        stream_url="rtsp://127.0.0.1/live",
+        snapshot_url=f"http://user:pass@127.0.0.1:{runner.addresses[0][1]}/snap.jpg",
+        name="Gate",
+        serial="GATE01",
+    )
+    try:
+        with pytest.raises(CannotConnect, match=f"announced an answer of {MAX_JPEG + 1} bytes"):
+            await camera.snapshot()
+    finally:
+        await runner.cleanup()
 
 
 @pytest.mark.parametrize("doorbell_model", [DOORBIRD])
