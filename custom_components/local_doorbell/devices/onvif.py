@@ -173,7 +173,7 @@ class OnvifDoorbell:
         streams = (await self._media_uris()).streams
         credentials = f"{quote(self._username, safe='')}:{quote(self._password, safe='')}@"
         main, sub = (
-            self._rebase(url, credentials, self._rtsp_port, schemes=STREAM_SCHEMES)
+            self._rebase(url, credentials, self._rtsp_port, stream=True)
             for url in (streams[0], streams[-1])
         )
         return StreamUrls(main=main, sub=sub)
@@ -299,7 +299,7 @@ class OnvifDoorbell:
                     answer = await self._call(media, "GetStreamUri", setup)
                     # An empty answer names no Uri: _rebase refuses the None.
                     uri = getattr(answer, "Uri", None)
-                    streams.append(self._rebase(uri, schemes=STREAM_SCHEMES))
+                    streams.append(self._rebase(uri, stream=True))
                 try:
                     answer = await self._call(media, "GetSnapshotUri", {"ProfileToken": tokens[0]})
                     snapshot: str | None = self._rebase(getattr(answer, "Uri", None))
@@ -355,24 +355,19 @@ class OnvifDoorbell:
             raise CannotConnect(f"{self._host} names no {category} service") from err
 
     def _rebase(
-        self,
-        url: Any,
-        credentials: str = "",
-        port: int | None = None,
-        *,
-        schemes: tuple[str, ...] = HTTP_SCHEMES,
+        self, url: Any, credentials: str = "", port: int | None = None, *, stream: bool = False
     ) -> str:
         """Return a URL the device named, at the configured host: nothing else is contacted.
 
-        Raise UnsupportedStream for a stream URL, _Malformed for another address, whose scheme
-        is not one of `schemes`. Messages leave the URL out: some devices put passwords in it.
+        A `stream` must be RTSP(S), or UnsupportedStream; any other address HTTP(S), or
+        _Malformed. Messages leave the URL out: some devices put passwords in it.
         """
         try:
             parsed = URL(normalize_url(url) or "")
         except (AttributeError, TypeError, ValueError) as err:
             raise _Malformed(f"{self._host} named an unusable address") from err
-        if parsed.scheme and parsed.scheme not in schemes:
-            if schemes is STREAM_SCHEMES:
+        if parsed.scheme and parsed.scheme not in (STREAM_SCHEMES if stream else HTTP_SCHEMES):
+            if stream:
                 raise UnsupportedStream(self._host, parsed.scheme)
             raise _Malformed(f"{self._host} named a {parsed.scheme} address for a service")
         if not parsed.absolute:
