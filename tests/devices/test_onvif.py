@@ -197,7 +197,7 @@ async def test_streams_other_than_rtsp_are_refused(
 async def test_rtsps_is_taken_at_the_configured_host(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    onvif(doorbell).stream_uri = "rtsps://user:pass@10.0.0.9:322/live?x=1"
+    onvif(doorbell).stream_uri = "rtsps://10.0.0.9:322/live?x=1"
     urls = await driver(session, doorbell).stream_urls()
     credentials = f"{doorbell.username}:{doorbell.password}"
     assert urls.main == urls.sub == f"rtsps://{credentials}@127.0.0.1:322/live?x=1"
