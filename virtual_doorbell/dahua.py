@@ -9,7 +9,8 @@ import uuid
 from aiohttp import web
 
 from .events import BOUNDARY, GARBAGE, EventHub
-from .http import Handler
+from .http import Handler, check_answer_faults
+from .personality import deeply_nested
 
 if TYPE_CHECKING:
     from .device import VirtualDoorbell
@@ -88,6 +89,13 @@ class DahuaPersonality:
         for chunk in GARBAGE:
             self.events.send_raw(chunk)
 
+    def deep_nesting(self, nested: bool) -> None:
+        """Send, on every event stream, an event whose data is nested too deep."""
+        if nested:
+            self.events.publish(
+                [f'Code=NestedTooDeep;action=Start;index=0;data={{"Id":{deeply_nested()}}}']
+            )
+
     def _digest(self, handler: Handler) -> Handler:
         auth = self._device.auth
 
@@ -98,6 +106,7 @@ class DahuaPersonality:
                     text="Unauthorized",
                     headers={"WWW-Authenticate": auth.challenge()},
                 )
+            check_answer_faults(self._device.state.faults)
             return await handler(request)
 
         return checked

@@ -182,6 +182,12 @@ class VirtualDoorbell:
             self.personality.garbage()
         elif kind == "refuse_auth":
             self.auth.refuse_all = True
+        elif kind == "malformed_status":
+            faults.malformed_status = True
+        elif kind == "oversized":
+            faults.oversized = True
+        elif kind == "deep_nesting":
+            self.personality.deep_nesting(True)
         elif kind == "stop_video":
             faults.stop_video = True
         elif kind == "jump_timestamps":
@@ -195,7 +201,9 @@ class VirtualDoorbell:
     def clear_faults(self) -> None:
         """End every lasting fault (a reboot in progress finishes on its own)."""
         self.personality.stall(False)
-        self.state.faults.stop_video = False
+        self.personality.deep_nesting(False)
+        faults = self.state.faults
+        faults.stop_video = faults.malformed_status = faults.oversized = False
         self.auth.refuse_all = False
 
     async def _reboot(self, seconds: float) -> None:

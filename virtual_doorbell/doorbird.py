@@ -17,7 +17,8 @@ from multidict import CIMultiDict
 
 from .digest import DigestAuthenticator
 from .event_clients import EventClients
-from .http import Handler
+from .http import Handler, check_answer_faults
+from .personality import deeply_nested
 from .state import DeviceState
 
 if TYPE_CHECKING:
@@ -265,6 +266,10 @@ class DoorBirdPersonality:
         for chunk in GARBAGE:
             self.monitors.send_raw(chunk)
 
+    def deep_nesting(self, nested: bool) -> None:
+        """Answer info.cgi with JSON nested too deep (or as usual again)."""
+        self._device.state.faults.deep_nesting = nested
+
     async def _cleanup(self, app: web.Application) -> None:
         """Forget the pending release when the device stops."""
         if self._release is not None:
@@ -285,6 +290,7 @@ class DoorBirdPersonality:
                 if verdict is False:  # a request without credentials is only a challenge
                     self._limits.failed(client, now)
                 return web.Response(status=401, text="Unauthorized", headers=self._challenges())
+            check_answer_faults(self._device.state.faults)
             return await handler(request)
 
         return checked
@@ -319,6 +325,9 @@ class DoorBirdPersonality:
 
     async def _info(self, request: web.Request) -> web.Response:
         state = self._device.state
+        if state.faults.deep_nesting:
+            body = f'{{"BHA":{{"RETURNCODE":"1","VERSION":{deeply_nested()}}}}}'
+            return web.Response(text=body, content_type="application/json")
         version = {
             "FIRMWARE": state.firmware,
             "BUILD_NUMBER": self.settings.build_number,

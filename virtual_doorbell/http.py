@@ -9,6 +9,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from .device import VirtualDoorbell
+    from .state import Faults
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEVICE_KEY = web.AppKey["VirtualDoorbell"]("device")
@@ -20,7 +21,24 @@ FAULTS = (
     "refuse_auth",
     "stop_video",
     "jump_timestamps",
+    "malformed_status",
+    "oversized",
+    "deep_nesting",
 )
+# A status code of letters: aiohttp's client refuses it with its request (headers and all).
+MALFORMED_STATUS = b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n"
+OVERSIZED_CHUNK = 64 * 1024
+OVERSIZED_CHUNKS = 1024  # 64 MiB, then the endless body ends after all
+
+
+class ReplacedAnswer(Exception):
+    """Raised once a request is authenticated, when a fault replaces its answer."""
+
+
+def check_answer_faults(faults: Faults) -> None:
+    """Raise ReplacedAnswer if a fault replaces the answers to authenticated requests."""
+    if faults.malformed_status or faults.oversized:
+        raise ReplacedAnswer
 
 
 def _device(request: web.Request) -> VirtualDoorbell:
@@ -35,6 +53,33 @@ async def _reboot_gate(request: web.Request, handler: Handler) -> web.StreamResp
             request.transport.abort()
         raise web.HTTPServiceUnavailable
     return await handler(request)
+
+
+@web.middleware
+async def _replaced_answers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer as `malformed_status` or `oversized` say, once the handler has authenticated."""
+    try:
+        return await handler(request)
+    except ReplacedAnswer:
+        if not _device(request).state.faults.malformed_status:
+            return await _endless(request)
+        if request.transport is not None:
+            request.transport.write(MALFORMED_STATUS)
+            request.transport.close()
+        raise web.HTTPServiceUnavailable from None  # never sent: the connection is closed
+
+
+async def _endless(request: web.Request) -> web.StreamResponse:
+    """Send a body (a JPEG's start, then zeros) far longer than any answer should be."""
+    response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+    await response.prepare(request)
+    try:
+        await response.write(b"\xff\xd8" + bytes(OVERSIZED_CHUNK - 2))
+        for _ in range(OVERSIZED_CHUNKS - 1):
+            await response.write(bytes(OVERSIZED_CHUNK))
+    except ConnectionError:
+        pass  # the client stopped reading, as it should
+    return response
 
 
 async def _sim_press(request: web.Request) -> web.Response:
@@ -96,7 +141,7 @@ async def _sim_state(request: web.Request) -> web.Response:
 
 def build_app(device: VirtualDoorbell) -> web.Application:
     """Return the device's web application."""
-    app = web.Application(middlewares=[_reboot_gate])
+    app = web.Application(middlewares=[_reboot_gate, _replaced_answers])
     app[DEVICE_KEY] = device
     device.personality.add_routes(app)
     app.router.add_post("/sim/press", _sim_press)

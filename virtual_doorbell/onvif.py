@@ -10,8 +10,17 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from .http import check_answer_faults
 from .onvif_events import EventService
-from .onvif_soap import NAMESPACES, Operation, SoapFault, SoapRequest, endpoint, verify_token
+from .onvif_soap import (
+    NAMESPACES,
+    Operation,
+    SoapFault,
+    SoapRequest,
+    endpoint,
+    envelope,
+    verify_token,
+)
 from .onvif_topics import CELL_MOTION, MOTION_ALARM, PEOPLE, VISITOR
 
 if TYPE_CHECKING:
@@ -24,6 +33,8 @@ SUBSCRIPTION_PATH = "/onvif/Subscription"
 SNAPSHOT_PATH = "/cgi-bin/api.cgi"
 STREAMS = ("/h264Preview_01_main", "/h264Preview_01_sub")
 PROFILES = ("000", "001")
+# Far deeper than libxml2 parses (256 levels), far smaller than any size limit.
+DEEP_XML = envelope("<a>" * 1000 + "</a>" * 1000)
 
 
 def _date_time(moment: datetime) -> str:
@@ -47,6 +58,7 @@ class OnvifPersonality:
         self.clock_offset = 0.0  # seconds the device's clock is ahead
         self.clock_tolerance = 30.0  # seconds a UsernameToken's Created may be off
         self.advertised_host: str | None = None  # the host it names in URLs; None: its own
+        self.stream_uri: str | None = None  # what GetStreamUri names; None: RTSP; "": nothing
         self.visitor_hold = 1.0  # seconds the Visitor state stays true after a press
         self.events = EventService(
             device.state,
@@ -127,12 +139,20 @@ class OnvifPersonality:
         """Answer the next PullMessages of every subscription with malformed XML."""
         self.events.garbage()
 
+    def deep_nesting(self, nested: bool) -> None:
+        """Answer the next PullMessages of every subscription with XML nested too deep."""
+        if nested:
+            self.events.garbage(DEEP_XML)
+
     def _authorized(self, soap: SoapRequest) -> bool:
         """Check the UsernameToken against the device's account and clock."""
         device = self._device
-        return not device.auth.refuse_all and verify_token(
+        authorized = not device.auth.refuse_all and verify_token(
             soap.token, device.username, device.password, self.now(), self.clock_tolerance
         )
+        if authorized:
+            check_answer_faults(device.state.faults)
+        return authorized
 
     def _url(self, port: int, path: str, scheme: str = "http") -> str:
         """Return a URL as the device names it, escaped for XML."""
@@ -218,7 +238,11 @@ class OnvifPersonality:
         token = soap.text("ProfileToken")
         if token not in PROFILES:
             raise SoapFault("ter:NoProfile", "No such profile")
+        if self.stream_uri == "":
+            return "<trt:GetStreamUriResponse/>"
         uri = self._url(self._device.rtsp_port, STREAMS[PROFILES.index(token)], "rtsp")
+        if self.stream_uri is not None:
+            uri = escape(self.stream_uri)
         return f"<trt:GetStreamUriResponse>{_media_uri(uri)}</trt:GetStreamUriResponse>"
 
     async def _snapshot_uri(self, soap: SoapRequest, request: web.Request) -> str:
@@ -231,13 +255,18 @@ class OnvifPersonality:
             return web.Response(
                 status=401, text="Unauthorized", headers={"WWW-Authenticate": auth.challenge()}
             )
+        check_answer_faults(self._device.state.faults)
         if request.query.get("cmd") != "onvifSnapPic" or request.query.get("channel") != "0":
             return web.json_response([{"cmd": request.query.get("cmd"), "code": 1}], status=400)
         jpeg = await self._device.snapshot_jpeg()
         return web.Response(body=jpeg, content_type="image/jpeg")
 
     async def _settings(self, request: web.Request) -> web.Response:
-        """Change the clock offset or the advertised host: `POST /sim/onvif?clock_offset=7200`."""
+        """Change the settings above: `POST /sim/onvif?clock_offset=7200`.
+
+        `advertised_host`, `stream_uri` and `time_zone` (how subscription times end, `Z` or an
+        offset such as `+99:00`) take text; an empty one restores the default.
+        """
         try:
             if (offset := request.query.get("clock_offset")) is not None:
                 self.clock_offset = float(offset)
@@ -245,8 +274,17 @@ class OnvifPersonality:
             return web.json_response({"error": "clock_offset must be a number"}, status=400)
         if (host := request.query.get("advertised_host")) is not None:
             self.advertised_host = host or None
+        if (uri := request.query.get("stream_uri")) is not None:
+            self.stream_uri = uri or None
+        if (zone := request.query.get("time_zone")) is not None:
+            self.events.time_zone = zone or "Z"
         return web.json_response(
-            {"clock_offset": self.clock_offset, "advertised_host": self.advertised_host}
+            {
+                "clock_offset": self.clock_offset,
+                "advertised_host": self.advertised_host,
+                "stream_uri": self.stream_uri,
+                "time_zone": self.events.time_zone,
+            }
         )
 
 

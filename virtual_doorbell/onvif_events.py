@@ -35,7 +35,7 @@ class Subscription:
     messages: deque[str] = field(default_factory=lambda: deque(maxlen=MESSAGE_QUEUE))
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
-    garbage: bool = False  # answer the next PullMessages with malformed XML
+    garbage: bytes | None = None  # what to answer the next PullMessages with instead of XML
     timer: asyncio.TimerHandle | None = None
 
     def push(self, message: str) -> None:
@@ -68,6 +68,7 @@ class EventService(EventClients):
         self._clock = clock
         self._address = address
         self.renewals = 0
+        self.time_zone = "Z"  # how CurrentTime and TerminationTime end
         self._subscriptions: dict[int, Subscription] = {}
         self._next = 0
         self._values: dict[Topic, bool] = {}
@@ -106,10 +107,10 @@ class EventService(EventClients):
         for subscription in self:
             subscription.push(message)
 
-    def garbage(self) -> None:
-        """Answer the next PullMessages of every subscription with malformed XML."""
+    def garbage(self, answer: bytes = GARBAGE) -> None:
+        """Answer the next PullMessages of every subscription with `answer`, not its messages."""
         for subscription in self:
-            subscription.garbage = True
+            subscription.garbage = answer
             subscription.wakeup.set()
 
     def clear(self) -> None:
@@ -140,8 +141,9 @@ class EventService(EventClients):
         """Return CurrentTime and TerminationTime on the device's clock."""
         now = self._clock()
         remaining = expires - asyncio.get_running_loop().time()
-        current = f"<{prefix}:CurrentTime>{xml_time(now)}</{prefix}:CurrentTime>"
-        end = xml_time(now + timedelta(seconds=remaining))
+        start = xml_time(now).removesuffix("Z") + self.time_zone
+        current = f"<{prefix}:CurrentTime>{start}</{prefix}:CurrentTime>"
+        end = xml_time(now + timedelta(seconds=remaining)).removesuffix("Z") + self.time_zone
         termination = f"<{prefix}:TerminationTime>{end}</{prefix}:TerminationTime>"
         return termination + current if termination_first else current + termination
 
@@ -184,15 +186,17 @@ class EventService(EventClients):
         await self._flowing.wait()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                while not (subscription.messages or subscription.garbage or subscription.closed):
+                while not (
+                    subscription.messages or subscription.garbage is not None or subscription.closed
+                ):
                     subscription.wakeup.clear()
                     await subscription.wakeup.wait()
         await self._flowing.wait()  # a stall that began during the wait holds the answer
         if subscription.closed:
             raise _unknown_subscription()
-        if subscription.garbage:
-            subscription.garbage = False
-            return GARBAGE
+        if subscription.garbage is not None:
+            answer, subscription.garbage = subscription.garbage, None
+            return answer
         count = min(int(limit), len(subscription.messages))
         messages = "".join(subscription.messages.popleft() for _ in range(count))
         times = self._times("tev", subscription.expires)

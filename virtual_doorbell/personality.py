@@ -7,6 +7,13 @@ from typing import Protocol
 
 from aiohttp import web
 
+DEEP_NESTING = 30_000  # levels of JSON nesting: past Python 3.13's limit, within 64 KiB
+
+
+def deeply_nested() -> str:
+    """Return a JSON array nested DEEP_NESTING levels deep."""
+    return "[" * DEEP_NESTING + "]" * DEEP_NESTING
+
 
 class Personality(Protocol):
     """One vendor's face of the virtual doorbell; the video and RTSP server are shared."""
@@ -45,4 +52,8 @@ class Personality(Protocol):
 
     def garbage(self) -> None:
         """Send malformed data on every event connection."""
+        ...
+
+    def deep_nesting(self, nested: bool) -> None:
+        """Start (or stop) answering with data nested deeper than parsers go."""
         ...

@@ -25,6 +25,9 @@ class Faults:
     stall_events: bool = False
     stop_video: bool = False
     rebooting: bool = False
+    malformed_status: bool = False  # authenticated requests get a status line no client parses
+    oversized: bool = False  # authenticated requests get an endless body
+    deep_nesting: bool = False  # DoorBird: info.cgi answers JSON nested too deep
 
 
 @dataclass(slots=True)

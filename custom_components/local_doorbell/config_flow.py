@@ -57,7 +57,13 @@ from .const import (
     DOMAIN,
     RECORD_TRIGGERS,
 )
-from .devices.base import CannotConnect, DeviceInfo, InvalidAuth, host_and_port
+from .devices.base import (
+    CannotConnect,
+    DeviceInfo,
+    InvalidAuth,
+    UnsupportedStream,
+    host_and_port,
+)
 from .devices.detect import Protocol, detect
 from .devices.generic import SNAPSHOT_SCHEMES
 from .devices.rtsp_relay import STREAM_SCHEMES
@@ -162,21 +168,29 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         async with local_only_session(refused.append) as session:
             try:
                 if CONF_PROTOCOL in data:
-                    device = entry_device(session, data, serial)
-                    return dict(data), await device.probe()
-                protocol, info = await detect(
-                    session,
-                    data[CONF_HOST],
-                    data[CONF_PORT],
-                    data[CONF_USERNAME],
-                    data[CONF_PASSWORD],
-                    rtsp_port=data.get(CONF_RTSP_PORT),
-                )
+                    found = dict(data)
+                    device = entry_device(session, found, serial)
+                    info = await device.probe()
+                else:
+                    protocol, info = await detect(
+                        session,
+                        data[CONF_HOST],
+                        data[CONF_PORT],
+                        data[CONF_USERNAME],
+                        data[CONF_PASSWORD],
+                        rtsp_port=data.get(CONF_RTSP_PORT),
+                    )
+                    found = {**data, CONF_PROTOCOL: protocol}
+                    device = entry_device(session, found, info.serial)
+                # What the recorder will open: a stream that is not RTSP is refused now.
+                await device.stream_urls()
             except InvalidAuth:
                 return "invalid_auth"
+            except UnsupportedStream:
+                return "unsupported_stream"
             except CannotConnect:
                 return "not_local" if refused else "cannot_connect"
-        return {**data, CONF_PROTOCOL: protocol}, info
+        return found, info
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask how the doorbell is reached."""

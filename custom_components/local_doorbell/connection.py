@@ -30,6 +30,7 @@ from .devices.base import (
     DoorbellDevice,
     InvalidAuth,
     StreamUrls,
+    UnsupportedStream,
     host_and_port,
     url_host,
 )
@@ -44,6 +45,7 @@ from .settings import RecordingSettings, recording_settings
 _LOGGER = logging.getLogger(__name__)
 
 ISSUE_EGRESS_REFUSED = "egress_refused"
+ISSUE_UNSUPPORTED_STREAM = "unsupported_stream"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,13 +138,31 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
             translation_key="invalid_auth",
             translation_placeholders=placeholders,
         ) from err
+    except UnsupportedStream as err:
+        # The owner can change the device's stream setting: say so, and keep retrying.
+        refused = {**placeholders, "scheme": err.scheme}
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"{ISSUE_UNSUPPORTED_STREAM}_{entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_UNSUPPORTED_STREAM,
+            translation_placeholders=refused,
+        )
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key=ISSUE_UNSUPPORTED_STREAM,
+            translation_placeholders=refused,
+        ) from err
     except CannotConnect as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="cannot_connect",
             translation_placeholders=placeholders,
         ) from err
-    ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_EGRESS_REFUSED}_{entry.entry_id}")
+    for issue in (ISSUE_EGRESS_REFUSED, ISSUE_UNSUPPORTED_STREAM):
+        ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     settings = recording_settings(hass, entry.options)
     try:
         await hass.async_add_executor_job(

@@ -86,7 +86,10 @@ def test_parse_without_data() -> None:
         ("action=Start;data={}", "no Code"),
         ("Code=VideoMotion;action=Start;data={bad", "data is not JSON"),
         ("Code=VideoMotion;action=Start;data=[1, 2]", "data is not a JSON object"),
+        # RecursionError, which json raises before any ValueError.
+        ("Code=VideoMotion;action=Start;data=" + "[" * 200_000, "data is nested too deep"),
     ],
+    ids=lambda value: value[:50],
 )
 def test_parse_errors(text: str, reason: str) -> None:
     with pytest.raises(EventSyntaxError, match=reason):

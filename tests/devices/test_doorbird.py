@@ -24,6 +24,7 @@ from custom_components.local_doorbell.devices.base import (
 from custom_components.local_doorbell.devices.doorbird import (
     DoorBirdDoorbell,
     InputTracker,
+    parse_info,
     parse_input,
 )
 from tests.conftest import TEST_VIDEO
@@ -71,7 +72,7 @@ class Events:
     """Reads a driver's events in the background, as the runtime does, until closed."""
 
     def __init__(self, device: DoorBirdDoorbell) -> None:
-        self._queue: asyncio.Queue[DoorbellEvent | Exception] = asyncio.Queue()
+        self._queue: asyncio.Queue[DoorbellEvent | BaseException] = asyncio.Queue()
         self._task = asyncio.create_task(self._consume(device))
 
     async def _consume(self, device: DoorBirdDoorbell) -> None:
@@ -79,14 +80,16 @@ class Events:
             async with contextlib.aclosing(device.events()) as stream:
                 async for event in stream:
                     self._queue.put_nowait(event)
-        except Exception as err:  # handed to the test that reads next
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:  # handed to the test that reads next
             self._queue.put_nowait(err)
 
     async def next(self, limit: float = WAIT) -> DoorbellEvent:
         """Return the next event (or raise what ended the stream), failing after `limit` s."""
         async with asyncio.timeout(limit):
             item = await self._queue.get()
-        if isinstance(item, Exception):
+        if isinstance(item, BaseException):
             raise item
         return item
 
@@ -552,8 +555,8 @@ async def test_back_off_doubles_resets_and_caps(
     attempts = 0
     delays: list[float] = []
 
-    class Enough(Exception):
-        """Ends the stream once enough pauses are seen."""
+    class Enough(BaseException):
+        """Ends the stream once enough pauses are seen (as cancelling would: no guard stops it)."""
 
     async def pause(delay: float) -> None:
         delays.append(delay)
@@ -598,6 +601,22 @@ async def test_back_off_doubles_resets_and_caps(
 )
 def test_parse_input(body: str, reading: tuple[str, bool] | None) -> None:
     assert parse_input(body) == reading
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"\xff\xfe",
+        b'{"BHA": []}',
+        b'{"BHA": {"RETURNCODE": "0", "VERSION": [{}]}}',
+        b'{"BHA": {"RETURNCODE": "1", "VERSION": ["x"]}}',
+        b'{"BHA": {"RETURNCODE": "1", "VERSION": ' + b"[" * 200_000,  # RecursionError
+    ],
+    ids=lambda body: body[:40].decode(errors="replace"),
+)
+def test_parse_info_of_something_else(body: bytes) -> None:
+    assert parse_info(body) is None
 
 
 def test_input_tracker() -> None:

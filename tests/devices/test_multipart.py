@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from custom_components.local_doorbell.devices.multipart import (
     DEFAULT_BOUNDARY,
     MultipartParser,
+    _BlankLineScan,
     boundary_from_content_type,
 )
 from virtual_doorbell.events import GARBAGE, STRAY_HTTP_LINE, format_part
@@ -263,3 +267,39 @@ def test_boundary_default() -> None:
     assert boundary_from_content_type("multipart/x-mixed-replace", "--ioboundary") == (
         "--ioboundary"
     )
+
+
+def test_content_length_of_thousands_of_digits_falls_back_to_the_boundary() -> None:
+    # int() refuses more than 4300 digits with ValueError, which must not end the stream.
+    data = part("Heartbeat", length="1" * 5000) + part("Heartbeat")
+    assert MultipartParser().feed(data) == ["Heartbeat"]
+
+
+def test_blank_line_mode_looks_at_each_byte_once() -> None:
+    # A long body fed a byte at a time: the scan for its blank line goes on where it stopped.
+    body = b"".join(b"x" if index % 50 else b"\n" for index in range(1, 60_000))
+    parser = doorbird_parser()
+    parser.feed(b"--ioboundary\r\nContent-Type: text/plain\r\n\r\n")
+    for byte in body:
+        parser.feed(bytes([byte]))
+        assert parser._blank.position == parser.buffered
+    assert parser.feed(b"\r\n\r\n") == [body.decode()]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_blank_line_scan_finds_what_the_pattern_finds(seed: int) -> None:
+    # The incremental scan against the expression it stands for, on random bodies cut anywhere.
+    rng = random.Random(seed)
+    for _ in range(100):
+        body = bytes(rng.choice(b"a \t\r\n") for _ in range(rng.randrange(1, 40)))
+        cuts = sorted(rng.sample(range(len(body) + 1), min(3, len(body) + 1)))
+        scan = _BlankLineScan()
+        buffer = bytearray()
+        for cut in [*cuts, len(body)]:
+            buffer[:] = body[:cut]
+            text = len(buffer) - len(buffer.lstrip())
+            match = re.compile(rb"\r?\n[ \t]*\r?\n").search(buffer, text)
+            expected = -1 if match is None else match.start()
+            assert scan.find(buffer) == expected, (body, cut)
+            if expected >= 0:
+                break

@@ -19,6 +19,7 @@ from custom_components.local_doorbell.devices.base import (
     DoorbellEvent,
     EventKind,
     InvalidAuth,
+    UnsupportedStream,
 )
 from custom_components.local_doorbell.devices.onvif import OnvifDoorbell, clock_offset
 from custom_components.local_doorbell.devices.onvif_events import MessageMapper
@@ -173,6 +174,43 @@ async def test_snapshot(session: aiohttp.ClientSession, doorbell: VirtualDoorbel
         await device.snapshot()
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1/live.m3u8",  # a playlist whose segments may point anywhere
+        "udp://127.0.0.1:5000?listen=1",
+        "tcp://127.0.0.1:9000",
+        "file:///etc/passwd",
+        "RTMP://admin:secret@127.0.0.1/live",
+    ],
+)
+async def test_streams_other_than_rtsp_are_refused(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, uri: str
+) -> None:
+    onvif(doorbell).stream_uri = uri
+    with pytest.raises(UnsupportedStream) as refused:
+        await driver(session, doorbell).stream_urls()
+    assert refused.value.scheme == uri.partition(":")[0].lower()
+    assert "secret" not in str(refused.value)
+
+
+async def test_rtsps_is_taken_at_the_configured_host(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    onvif(doorbell).stream_uri = "rtsps://10.0.0.9:322/live?x=1"
+    urls = await driver(session, doorbell).stream_urls()
+    credentials = f"{doorbell.username}:{doorbell.password}"
+    assert urls.main == urls.sub == f"rtsps://{credentials}@127.0.0.1:322/live?x=1"
+
+
+async def test_empty_stream_uri_answer(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    onvif(doorbell).stream_uri = ""  # <trt:GetStreamUriResponse/>
+    with pytest.raises(CannotConnect, match="unusable address"):
+        await driver(session, doorbell).stream_urls()
+
+
 @pytest.mark.parametrize("advertised", ["192.0.2.10", "10.99.0.1"])
 async def test_addresses_the_device_names_are_not_contacted(
     session: aiohttp.ClientSession,
@@ -246,6 +284,32 @@ async def test_renewal_keeps_the_subscription(
         await wait_for(lambda: personality.events.renewals >= 3, limit=10)
         doorbell.press()
         assert (await waiting).kind is EventKind.RING
+    assert doorbell.state.counters.event_clients_total == 1
+
+
+async def test_subscription_times_no_datetime_can_hold(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    # `+99:00` parses, then raises ValueError when the lifetime is worked out: the driver
+    # takes the lifetime it asked for, and renews halfway through it.
+    personality = onvif(doorbell)
+    personality.events.time_zone = "+99:00"
+    async with events_of(driver(session, doorbell, subscription_time=2)) as events:
+        await online(events, doorbell)
+        waiting = asyncio.create_task(events.next(limit=15))  # pulls and renews meanwhile
+        await wait_for(lambda: personality.events.renewals >= 2, limit=10)
+        doorbell.press()
+        assert (await waiting).kind is EventKind.RING
+    assert doorbell.state.counters.event_clients_total == 1
+
+
+async def test_deep_nesting_is_survived(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    async with events_of(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        await doorbell.fault("deep_nesting")
+        await one_ring(events, doorbell)
     assert doorbell.state.counters.event_clients_total == 1
 
 
@@ -506,6 +570,10 @@ async def test_refusals_are_invalid_auth(
         lambda _: web.Response(
             status=307, headers={"Location": "http://127.0.0.1:1/onvif/device_service"}
         ),
+        soap(
+            "<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>ftp://10.0.0.9/m"
+            "</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>"
+        ),
     ],
 )
 async def test_unusable_answers(
@@ -538,6 +606,15 @@ async def test_media_edge_cases(
     assert urls.main == urls.sub == "rtsp://admin:secret@127.0.0.1/live?a=1%202"
     urls = await odd_driver(session, port, rtsp_port=8554).stream_urls()
     assert urls.main == "rtsp://admin:secret@127.0.0.1:8554/live?a=1%202"
+    with pytest.raises(CannotConnect, match="no snapshot"):
+        await device.snapshot()
+    # A snapshot URI that is not HTTP: no snapshot, and the streams stay usable.
+    routes["GetSnapshotUri"] = soap(
+        "<trt:GetSnapshotUriResponse><trt:MediaUri><tt:Uri>rtsp://192.168.1.9/snap</tt:Uri>"
+        "</trt:MediaUri></trt:GetSnapshotUriResponse>"
+    )
+    device = odd_driver(session, port)
+    assert (await device.stream_urls()).main == "rtsp://admin:secret@127.0.0.1/live?a=1%202"
     with pytest.raises(CannotConnect, match="no snapshot"):
         await device.snapshot()
 

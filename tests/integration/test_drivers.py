@@ -13,7 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 import pytest
 
-from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT, DOMAIN
+from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for

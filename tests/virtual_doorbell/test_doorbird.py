@@ -131,6 +131,33 @@ async def test_info(doorbell: VirtualDoorbell, session: aiohttp.ClientSession) -
     assert mac == doorbell.state.mac.replace(":", "")
 
 
+async def test_info_nested_too_deep(
+    doorbell: VirtualDoorbell, session: aiohttp.ClientSession
+) -> None:
+    await doorbell.fault("deep_nesting")
+    async with session.get(f"{doorbell.url}/bha-api/info.cgi", headers=basic(doorbell)) as resp:
+        body = await resp.text()
+    assert body.startswith('{"BHA":{"RETURNCODE":"1","VERSION":[[[[')
+    assert len(body) < 64 * 1024
+    doorbell.clear_faults()
+    async with session.get(f"{doorbell.url}/bha-api/info.cgi", headers=basic(doorbell)) as resp:
+        assert (await resp.json())["BHA"]["VERSION"][0]["FIRMWARE"] == "000109"
+
+
+async def test_malformed_status_and_oversized_answers(
+    doorbell: VirtualDoorbell, session: aiohttp.ClientSession
+) -> None:
+    await doorbell.fault("malformed_status")
+    with pytest.raises(aiohttp.ClientResponseError):
+        await get(session, doorbell, "/bha-api/info.cgi")
+    async with session.get(f"{doorbell.url}/bha-api/info.cgi") as resp:
+        assert resp.status == 401  # without credentials: refused as ever
+    doorbell.clear_faults()
+    await doorbell.fault("oversized")
+    async with session.get(f"{doorbell.url}/bha-api/image.cgi", headers=basic(doorbell)) as resp:
+        assert (await resp.content.read(2 * 1024 * 1024))[:2] == b"\xff\xd8"
+
+
 def test_mac_is_stable_per_serial() -> None:
     assert mac_for("A") == mac_for("A") != mac_for("B")
     assert mac_for("A").startswith("1C:CA:E3:")

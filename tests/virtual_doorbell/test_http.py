@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
+from tests.devices.test_dahua import wait_for
 from virtual_doorbell import VirtualDoorbell
 
 
@@ -165,6 +166,47 @@ async def test_refuse_auth_and_reboot(
         while doorbell.state.faults.rebooting:
             await asyncio.sleep(0.05)
     assert (await _cgi(session, doorbell, "magicBox.cgi?action=getDeviceType"))[0] == 200
+
+
+async def test_malformed_status_after_the_challenge(
+    doorbell: VirtualDoorbell, session: aiohttp.ClientSession
+) -> None:
+    await doorbell.fault("malformed_status")
+    async with session.get(f"{doorbell.url}/cgi-bin/magicBox.cgi?action=getDeviceType") as resp:
+        assert resp.status == 401  # the challenge is answered as ever
+    with pytest.raises(aiohttp.ClientResponseError, match="status"):
+        await _cgi(session, doorbell, "magicBox.cgi?action=getDeviceType")
+    doorbell.clear_faults()
+    assert (await _cgi(session, doorbell, "magicBox.cgi?action=getDeviceType"))[0] == 200
+
+
+async def test_oversized_answers_do_not_end(
+    doorbell: VirtualDoorbell, session: aiohttp.ClientSession
+) -> None:
+    await doorbell.fault("oversized")
+    auth = aiohttp.DigestAuthMiddleware(doorbell.username, doorbell.password)
+    url = f"{doorbell.url}/cgi-bin/magicBox.cgi?action=getDeviceType"
+    async with session.get(url, middlewares=(auth,)) as resp:
+        assert (resp.status, resp.content_length) == (200, None)
+        received = b""
+        while len(received) < 1024 * 1024:
+            received += await resp.content.readany()
+    assert received.startswith(b"\xff\xd8\x00\x00")
+
+
+async def test_deep_nesting_sends_one_event(
+    doorbell: VirtualDoorbell, session: aiohttp.ClientSession
+) -> None:
+    auth = aiohttp.DigestAuthMiddleware(doorbell.username, doorbell.password)
+    url = f"{doorbell.url}/cgi-bin/eventManager.cgi?action=attach&codes=[All]&heartbeat=1"
+    async with session.get(url, middlewares=(auth,)) as resp:
+        await wait_for(lambda: doorbell.state.counters.event_clients == 1)
+        await doorbell.fault("deep_nesting")
+        received = b""
+        async with asyncio.timeout(5):
+            while not received.endswith(b"]}\r\n"):
+                received += await resp.content.readany()
+    assert b'Code=NestedTooDeep;action=Start;index=0;data={"Id":[[[[' in received
 
 
 async def test_command_line(socket_enabled: None, session: aiohttp.ClientSession) -> None:

@@ -555,12 +555,57 @@ async def test_malformed_requests(
 
 async def test_settings_route(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
     url = f"{doorbell.url}/sim/onvif"
-    async with session.post(url, params={"clock_offset": "60", "advertised_host": "10.1.1.1"}) as r:
-        assert await r.json() == {"clock_offset": 60.0, "advertised_host": "10.1.1.1"}
-    async with session.post(url, params={"advertised_host": ""}) as r:
-        assert await r.json() == {"clock_offset": 60.0, "advertised_host": None}
+    changes = {"clock_offset": "60", "advertised_host": "10.1.1.1", "stream_uri": "udp://x"}
+    async with session.post(url, params={**changes, "time_zone": "+99:00"}) as r:
+        assert await r.json() == {
+            "clock_offset": 60.0,
+            "advertised_host": "10.1.1.1",
+            "stream_uri": "udp://x",
+            "time_zone": "+99:00",
+        }
+    reset = {"advertised_host": "", "stream_uri": "", "time_zone": ""}
+    async with session.post(url, params=reset) as r:
+        assert await r.json() == {
+            "clock_offset": 60.0,
+            "advertised_host": None,
+            "stream_uri": None,
+            "time_zone": "Z",
+        }
     async with session.post(url, params={"clock_offset": "later"}) as r:
         assert r.status == 400
+
+
+async def test_stream_uri_the_device_names(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    body = "<trt:GetStreamUri><trt:ProfileToken>000</trt:ProfileToken></trt:GetStreamUri>"
+    onvif(doorbell).stream_uri = "http://10.0.0.9/live.m3u8?a=1&b=2"
+    _, root = await call(session, doorbell, MEDIA_PATH, body)
+    assert text(root, "Uri") == "http://10.0.0.9/live.m3u8?a=1&b=2"
+    onvif(doorbell).stream_uri = ""
+    status, root = await call(session, doorbell, MEDIA_PATH, body)
+    assert status == 200
+    assert root.find(".//{*}GetStreamUriResponse/{*}MediaUri") is None
+
+
+async def test_subscription_times_with_an_offset(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> None:
+    onvif(doorbell).events.time_zone = "+99:00"
+    _, root = await call(session, doorbell, EVENT_PATH, "<tev:CreatePullPointSubscription/>")
+    assert text(root, "CurrentTime").endswith("+99:00")
+    assert text(root, "TerminationTime").endswith("+99:00")
+
+
+async def test_deep_nesting_once(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
+    address = await drained(session, doorbell)
+    await doorbell.fault("deep_nesting")
+    status, root = await pull(session, doorbell, address)
+    assert status == 200
+    assert len(list(root.iter("a"))) == 1000
+    doorbell.press()
+    _, root = await pull(session, doorbell, address)
+    assert notifications(root) == [("tns1:RuleEngine/MyRuleDetector/Visitor", "Changed", "true")]
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,15 @@ class CannotConnect(DoorbellError):
     """The device did not answer, or answered something we cannot use."""
 
 
+class UnsupportedStream(CannotConnect):
+    """The device offers its video at an address that is not RTSP: it is never opened."""
+
+    def __init__(self, host: str, scheme: str) -> None:
+        """Name the scheme the device offered."""
+        super().__init__(f"{host} offers its stream over {scheme}, not RTSP")
+        self.scheme = scheme
+
+
 class InvalidAuth(DoorbellError):
     """The device refused the credentials."""
 

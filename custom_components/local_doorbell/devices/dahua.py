@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import StrEnum
+from functools import partial
 import logging
 from urllib.parse import quote
 
@@ -23,8 +24,10 @@ from .base import (
     url_host,
 )
 from .dahua_events import RING_DEBOUNCE, EventMapper
+from .http import MAX_ANSWER, MAX_JPEG, describe, read_body
 from .multipart import MultipartParser, boundary_from_content_type
 from .streaming import open_stream, read_chunk
+from .supervise import supervised
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -137,7 +140,8 @@ class DahuaDoorbell:
         if self._rtsp_port is None:
             values = await self._optional_values("configManager.cgi?action=getConfig&name=RTSP")
             port = values.get("table.RTSP.Port", "")
-            valid = port.isdigit() and 0 < int(port) < 65536
+            # isdecimal: "²" is a digit that int() refuses; five digits bound int()'s work.
+            valid = port.isdecimal() and len(port) <= 5 and 0 < int(port) < 65536
             self._rtsp_port = int(port) if valid else DEFAULT_RTSP_PORT
         credentials = f"{quote(self._username, safe='')}:{quote(self._password, safe='')}"
         base = f"rtsp://{credentials}@{url_host(self._host)}:{self._rtsp_port}"
@@ -146,7 +150,7 @@ class DahuaDoorbell:
 
     async def snapshot(self) -> bytes:
         """Return a JPEG of the current picture."""
-        image = await self._get("snapshot.cgi?channel=1")
+        image = await self._get("snapshot.cgi?channel=1", limit=MAX_JPEG)
         if not image.startswith(b"\xff\xd8"):
             raise CannotConnect(f"{self._host} sent a snapshot that is not a JPEG")
         return image
@@ -165,9 +169,16 @@ class DahuaDoorbell:
         if answer.strip() != b"OK":
             raise CannotConnect(f"{self._host} did not turn its cloud service off")
 
-    async def events(self) -> AsyncGenerator[DoorbellEvent]:
+    def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection."""
         backoff = Backoff(self._backoff_base)
+        return supervised(partial(self._events, backoff), host=self._host, backoff=backoff)
+
+    async def _events(self, backoff: Backoff) -> AsyncGenerator[DoorbellEvent]:
+        """Attach, read and reattach: ONLINE at the first part, OFFLINE when the stream ends.
+
+        The 200 alone proves nothing: a stalled device answers it, then stays silent.
+        """
         online: bool | None = None
         while True:
             try:
@@ -178,11 +189,6 @@ class DahuaDoorbell:
             else:
                 healthy = False
                 try:
-                    # Coming back is worth an info line; the first connection is not.
-                    level = logging.INFO if online is False else logging.DEBUG
-                    online = True
-                    _LOGGER.log(level, "Receiving the events of %s", self._host)
-                    yield DoorbellEvent(kind=EventKind.ONLINE)
                     parser = MultipartParser(
                         boundary_from_content_type(response.headers.get(hdrs.CONTENT_TYPE))
                     )
@@ -190,7 +196,13 @@ class DahuaDoorbell:
                         response, host=self._host, silence=self._stall_timeout
                     ):
                         for body in parser.feed(chunk):
-                            healthy = True
+                            if not healthy:
+                                healthy = True
+                                # Coming back is worth an info line; the first connection is not.
+                                level = logging.INFO if online is False else logging.DEBUG
+                                online = True
+                                _LOGGER.log(level, "Receiving the events of %s", self._host)
+                                yield DoorbellEvent(kind=EventKind.ONLINE)
                             if (event := self._mapper.map(body)) is not None:
                                 yield event
                 finally:
@@ -239,7 +251,7 @@ class DahuaDoorbell:
         """Return the `key=value` lines of a CGI answer."""
         return parse_key_values((await self._get(path)).decode("utf-8", errors="replace"))
 
-    async def _get(self, path: str) -> bytes:
+    async def _get(self, path: str, *, limit: int = MAX_ANSWER) -> bytes:
         """Return the body of `GET /cgi-bin/<path>`; raise CannotConnect or InvalidAuth."""
         try:
             async with self._session.get(
@@ -249,9 +261,9 @@ class DahuaDoorbell:
                 timeout=_TIMEOUT,
             ) as response:
                 self._check(response)
-                return await response.read()
+                return await read_body(response, limit=limit, name=self._host)
         except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {err!r}") from err
+            raise CannotConnect(f"{self._host} did not answer: {describe(err)}") from err
 
     def _url(self, path: str) -> URL:
         """Return the URL of a CGI path, sent as written: some firmware wants `[All]` raw."""

@@ -79,6 +79,8 @@ def parse_event(body: str) -> DahuaEvent | None:
     if raw := fields.get("data"):
         try:
             data = json.loads(raw)
+        except RecursionError as err:  # before any ValueError, for JSON nested too deep
+            raise EventSyntaxError("data is nested too deep") from err
         except ValueError as err:
             raise EventSyntaxError("data is not JSON") from err
     if not isinstance(data, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 import contextlib
+from functools import partial
 import json
 import logging
 import re
@@ -24,9 +25,11 @@ from .base import (
     StreamUrls,
     url_host,
 )
+from .http import MAX_ANSWER, MAX_JPEG, describe, read_body
 from .multipart import MultipartParser, boundary_from_content_type
 from .snapshots import basic_authorization
 from .streaming import open_stream, read_chunk
+from .supervise import supervised
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,7 +129,7 @@ class DoorBirdDoorbell:
 
     async def probe(self) -> DeviceInfo:
         """Return the device's identity; raise CannotConnect or InvalidAuth."""
-        version = _version(await self._get("info.cgi"))
+        version = parse_info(await self._get("info.cgi"))
         if version is None:
             raise CannotConnect(f"{self._host} did not answer like a DoorBird")
         mac = next((m for key in _MAC_KEYS if (m := _mac_hex(version.get(key)))), None)
@@ -152,18 +155,22 @@ class DoorBirdDoorbell:
 
     async def snapshot(self) -> bytes:
         """Return a JPEG of the current picture."""
-        image = await self._get("image.cgi")
+        image = await self._get("image.cgi", limit=MAX_JPEG)
         if not image.startswith(b"\xff\xd8"):
             raise CannotConnect(f"{self._host} sent a snapshot that is not a JPEG")
         return image
 
-    async def events(self) -> AsyncGenerator[DoorbellEvent]:
-        """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection.
+    def events(self) -> AsyncGenerator[DoorbellEvent]:
+        """Yield events forever, reconnecting; ONLINE and OFFLINE mark the connection."""
+        backoff = Backoff(self._backoff_base)
+        return supervised(partial(self._events, backoff), host=self._host, backoff=backoff)
+
+    async def _events(self, backoff: Backoff) -> AsyncGenerator[DoorbellEvent]:
+        """Open, read and reopen the monitor stream.
 
         A stream is up once it has told the inputs' levels. When an up stream ends or falls
         silent, one quiet reconnect follows; OFFLINE comes only if that fails.
         """
-        backoff = Backoff(self._backoff_base)
         online: bool | None = None
         while True:
             healthy = False
@@ -234,7 +241,7 @@ class DoorBirdDoorbell:
             headers=self._headers(),
         )
 
-    async def _get(self, path: str) -> bytes:
+    async def _get(self, path: str, *, limit: int = MAX_ANSWER) -> bytes:
         """Return the body of `GET /bha-api/<path>`; raise CannotConnect or InvalidAuth."""
         try:
             async with self._session.get(
@@ -244,9 +251,9 @@ class DoorBirdDoorbell:
                 timeout=_TIMEOUT,
             ) as response:
                 self._check(response)
-                return await response.read()
+                return await read_body(response, limit=limit, name=self._host)
         except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {err!r}") from err
+            raise CannotConnect(f"{self._host} did not answer: {describe(err)}") from err
 
     def _headers(self) -> dict[str, str]:
         """Return the credentials every request carries: no challenge, no failure to count."""
@@ -260,12 +267,12 @@ class DoorBirdDoorbell:
             raise _Refused(self._host, response.status)
 
 
-def _version(body: bytes) -> dict[str, Any] | None:
+def parse_info(body: bytes) -> dict[str, Any] | None:
     """Return the `VERSION` entry of an info.cgi answer, None if it is not one."""
     try:
         bha = json.loads(body)["BHA"]
         version = bha["VERSION"][0]
-    except (ValueError, LookupError, TypeError):
+    except (ValueError, LookupError, TypeError, RecursionError):  # Recursion: nested too deep
         return None
     if str(bha.get("RETURNCODE")) != "1" or not isinstance(version, dict):
         return None

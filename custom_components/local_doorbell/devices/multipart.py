@@ -13,8 +13,10 @@ MAX_BUFFER = 64 * 1024
 
 # Some firmware repeats its status line inside the stream (seen by Scrypted's Amcrest plugin).
 _STATUS_LINE = re.compile(rb"HTTP/\d(?:\.\d)?\s+\d{3}\b")
-# A line holding nothing but whitespace, with the line break that ends the text before it.
-_BLANK_LINE = re.compile(rb"\r?\n[ \t]*\r?\n")
+# What bytes.lstrip() takes off a body before its text, and what a blank line may hold.
+_LEADING_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")
+_SPACES = re.compile(rb"[ \t]*")
+_CR, _LF = 0x0D, 0x0A
 
 
 class _State(Enum):
@@ -32,6 +34,61 @@ def boundary_from_content_type(content_type: str | None, default: str = DEFAULT_
         if sep and name.strip().lower() == "boundary" and (value := value.strip().strip('"')):
             return value
     return default
+
+
+class _BlankLineScan:
+    r"""Finds the blank line (`\r?\n[ \t]*\r?\n`) that ends a body's text.
+
+    Each call goes on where the last one stopped: every byte is looked at once, however small
+    the pieces in which the body arrives.
+    """
+
+    __slots__ = ("_cr", "_in_text", "_line", "position")
+
+    def __init__(self) -> None:
+        """Start before a body."""
+        self.position = 0  # the next byte to look at
+        self._in_text = False  # past the whitespace before the body's text
+        self._line: int | None = None  # where a line break that may start a blank line is
+        self._cr = False  # that blank line has had its closing carriage return
+
+    def find(self, buffer: bytearray) -> int:
+        """Return where a blank line ends the text in `buffer`, or -1 before one has arrived."""
+        at, end = self.position, len(buffer)
+        if not self._in_text:
+            at = _run_end(_LEADING_SPACE, buffer, at)
+            self._in_text = at < end
+        while at < end:
+            if self._line is None:
+                newline = buffer.find(b"\n", at)
+                if newline < 0:
+                    at = end
+                    break
+                # The text has started, so the byte before the line break is the body's.
+                self._line = newline - 1 if buffer[newline - 1] == _CR else newline
+                self._cr = False
+                at = newline + 1
+                continue
+            if not self._cr:
+                at = _run_end(_SPACES, buffer, at)
+                if at == end:
+                    break
+            if buffer[at] == _LF:
+                return self._line
+            if buffer[at] == _CR and not self._cr:
+                self._cr = True
+                at += 1
+            else:
+                self._line = None  # text again: look for the next line break from this byte
+        self.position = at
+        return -1
+
+
+def _run_end(pattern: re.Pattern[bytes], buffer: bytearray, at: int) -> int:
+    """Return where the run of bytes that `pattern` (which matches an empty run too) ends."""
+    match = pattern.match(buffer, at)
+    assert match is not None
+    return match.end()
 
 
 class MultipartParser:
@@ -58,6 +115,7 @@ class MultipartParser:
         self._length: int | None = None
         self._after_status = False
         self._scanned = 0  # body bytes already searched for the boundary
+        self._blank = _BlankLineScan()
 
     @property
     def buffered(self) -> int:
@@ -112,6 +170,7 @@ class MultipartParser:
             else:
                 self._state = _State.BODY
                 self._scanned = 0
+                self._blank = _BlankLineScan()
             return True
         self._after_status = False
         if line.startswith(self._marker):
@@ -131,7 +190,7 @@ class MultipartParser:
         found = self._buffer.find(self._marker, start)
         length = self._length
         if length is None and self._blank_line_ends_body:
-            blank = self._blank_line()
+            blank = self._blank.find(self._buffer)
             if blank >= 0 and not 0 <= found < blank:
                 found = blank
         if length is not None and len(self._buffer) >= length and not 0 <= found < length:
@@ -158,15 +217,11 @@ class MultipartParser:
     def _parse_length(self, value: bytes) -> int | None:
         """Return a usable Content-Length, or None for a missing, malformed or huge one."""
         value = value.strip()
-        if not value.isdigit() or int(value) > self._max_buffer:
+        # The length check first: int() refuses thousands of digits (ValueError).
+        too_long = len(value) > len(str(self._max_buffer))
+        if not value.isdigit() or too_long or int(value) > self._max_buffer:
             return None
         return int(value)
-
-    def _blank_line(self) -> int:
-        """Return where a blank line ends the body's text, or -1 before one has arrived."""
-        text = len(self._buffer) - len(self._buffer.lstrip())
-        match = _BLANK_LINE.search(self._buffer, text)
-        return -1 if match is None else match.start()
 
     def _keep_tail(self) -> None:
         """Drop bytes that cannot hold a boundary, keeping a tail that may start one."""

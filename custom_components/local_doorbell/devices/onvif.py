@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import logging
 import math
 from pathlib import Path
@@ -35,10 +36,14 @@ from .base import (
     EventKind,
     InvalidAuth,
     StreamUrls,
+    UnsupportedStream,
     url_host,
 )
+from .http import describe
 from .onvif_events import PERSON_TOPICS, MessageMapper
+from .onvif_transport import SoapSession
 from .snapshots import fetch_jpeg
+from .supervise import supervised
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,6 +54,9 @@ UNSUBSCRIBE_TIMEOUT = 2.0  # a courtesy: an unanswered subscription expires on i
 PULL_COOLDOWN = 1.0  # after an empty answer that came early: some devices ignore Timeout
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 _STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+HTTP_SCHEMES = ("http", "https")  # services and snapshots: aiohttp fetches them
+# Streams go to FFmpeg, which would follow http:// playlists anywhere, or listen on udp://.
+STREAM_SCHEMES = ("rtsp", "rtsps")
 
 
 class _Refused(CannotConnect):
@@ -57,27 +65,6 @@ class _Refused(CannotConnect):
 
 class _Malformed(CannotConnect):
     """The device answered something that is not the SOAP it should be."""
-
-
-class _NoRedirects:
-    """The caller's session as the library's transport sees it: redirects are never followed."""
-
-    # The library's transport sends this with every request; our own timeouts bound the calls.
-    timeout = aiohttp.ClientTimeout(total=None)
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        """Wrap `session`, which stays the caller's to close."""
-        self._session = session
-
-    async def post(self, url: str, **kwargs: Any) -> aiohttp.ClientResponse:
-        """Post as the session does, without following redirects; HTTP 401 is InvalidAuth."""
-        if self._session.closed:  # aiohttp raises RuntimeError, which onvif 4.0 lets through
-            raise aiohttp.ClientConnectionError("the session is closed")
-        response = await self._session.post(url, allow_redirects=False, **kwargs)
-        if response.status == 401:  # whatever the body, which may not even be XML
-            response.close()
-            raise InvalidAuth(f"{response.url.host} refused the user name or password")
-        return response
 
 
 @dataclass(slots=True)
@@ -145,7 +132,7 @@ class OnvifDoorbell:
         """
         if pull_timeout < 1 or subscription_time < 2:
             raise ValueError("pull_timeout must be 1 s or more, subscription_time 2 s or more")
-        self._soap = _NoRedirects(session)
+        self._soap = SoapSession(session)
         self._http = session
         self._host = host
         self._device_url = f"http://{url_host(host)}:{port}/onvif/device_service"
@@ -186,7 +173,8 @@ class OnvifDoorbell:
         streams = (await self._media_uris()).streams
         credentials = f"{quote(self._username, safe='')}:{quote(self._password, safe='')}@"
         main, sub = (
-            self._rebase(url, credentials, self._rtsp_port) for url in (streams[0], streams[-1])
+            self._rebase(url, credentials, self._rtsp_port, stream=True)
+            for url in (streams[0], streams[-1])
         )
         return StreamUrls(main=main, sub=sub)
 
@@ -203,9 +191,13 @@ class OnvifDoorbell:
             password=self._password,
         )
 
-    async def events(self) -> AsyncGenerator[DoorbellEvent]:
+    def events(self) -> AsyncGenerator[DoorbellEvent]:
         """Yield events forever, resubscribing; ONLINE and OFFLINE mark the subscription."""
         backoff = Backoff(self._backoff_base)
+        return supervised(partial(self._events, backoff), host=self._host, backoff=backoff)
+
+    async def _events(self, backoff: Backoff) -> AsyncGenerator[DoorbellEvent]:
+        """Subscribe, pull and resubscribe: ONLINE once subscribed, OFFLINE when it is lost."""
         online: bool | None = None
         while True:
             healthy = False
@@ -287,7 +279,8 @@ class OnvifDoorbell:
         lifetime: float
         try:
             lifetime = (answer.TerminationTime - answer.CurrentTime).total_seconds()
-        except (AttributeError, TypeError):
+        except (AttributeError, TypeError, ValueError):
+            # ValueError: an offset such as +99:00, which datetime refuses once it is used.
             lifetime = self._subscription_time
         return asyncio.get_running_loop().time() + max(lifetime * RENEW_SHARE, 1.0)
 
@@ -304,11 +297,13 @@ class OnvifDoorbell:
                 for token in tokens:
                     setup = {"StreamSetup": _STREAM_SETUP, "ProfileToken": token}
                     answer = await self._call(media, "GetStreamUri", setup)
-                    streams.append(self._rebase(answer.Uri))
+                    # An empty answer names no Uri: _rebase refuses the None.
+                    uri = getattr(answer, "Uri", None)
+                    streams.append(self._rebase(uri, stream=True))
                 try:
                     answer = await self._call(media, "GetSnapshotUri", {"ProfileToken": tokens[0]})
-                    snapshot: str | None = self._rebase(answer.Uri)
-                except _Refused:
+                    snapshot: str | None = self._rebase(getattr(answer, "Uri", None))
+                except (_Refused, _Malformed):  # the snapshot is optional; the streams are not
                     snapshot = None
             self._media = _Media(tuple(streams), snapshot)
         return self._media
@@ -359,14 +354,24 @@ class OnvifDoorbell:
         except AttributeError as err:
             raise CannotConnect(f"{self._host} names no {category} service") from err
 
-    def _rebase(self, url: Any, credentials: str = "", port: int | None = None) -> str:
-        """Return a URL the device named, at the configured host: nothing else is contacted."""
+    def _rebase(
+        self, url: Any, credentials: str = "", port: int | None = None, *, stream: bool = False
+    ) -> str:
+        """Return a URL the device named, at the configured host: nothing else is contacted.
+
+        A `stream` must be RTSP(S), or UnsupportedStream; any other address HTTP(S), or
+        _Malformed. Messages leave the URL out: some devices put passwords in it.
+        """
         try:
             parsed = URL(normalize_url(url) or "")
-        except (TypeError, ValueError) as err:
-            raise _Malformed(f"{self._host} named an unusable address: {url!r}") from err
+        except (AttributeError, TypeError, ValueError) as err:
+            raise _Malformed(f"{self._host} named an unusable address") from err
+        if parsed.scheme and parsed.scheme not in (STREAM_SCHEMES if stream else HTTP_SCHEMES):
+            if stream:
+                raise UnsupportedStream(self._host, parsed.scheme)
+            raise _Malformed(f"{self._host} named a {parsed.scheme} address for a service")
         if not parsed.absolute:
-            raise _Malformed(f"{self._host} named an unusable address: {url!r}")
+            raise _Malformed(f"{self._host} named an unusable address")
         port = port or parsed.explicit_port
         at = url_host(self._host) + ("" if port is None else f":{port}")
         return f"{parsed.scheme}://{credentials}{at}{parsed.raw_path_qs}"
@@ -409,7 +414,8 @@ class OnvifDoorbell:
             if is_auth_error(err):
                 raise InvalidAuth(f"{self._host} refused the user name or password") from err
             raise _Refused(f"{self._host}: {operation}: {stringify_onvif_error(err)}") from err
-        except (ZeepError, AttributeError) as err:  # zeep fails so on an answer that is no XML
-            raise _Malformed(f"{self._host}: {operation}: {err!r}") from err
+        except (ZeepError, AttributeError, ValueError) as err:  # an answer zeep cannot read
+            raise _Malformed(f"{self._host}: {operation}: {describe(err)}") from err
         except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer {operation}: {err!r}") from err
+            reason = describe(err)
+            raise CannotConnect(f"{self._host} did not answer {operation}: {reason}") from err

@@ -9,6 +9,7 @@ from aiohttp import hdrs
 from yarl import URL
 
 from .base import REQUEST_TIMEOUT, CannotConnect, InvalidAuth
+from .http import MAX_JPEG, describe, read_body
 
 _TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 
@@ -61,6 +62,6 @@ async def _get(
             timeout=_TIMEOUT,
         ) as response:
             challenge = response.headers.get(hdrs.WWW_AUTHENTICATE, "")
-            return response.status, challenge, await response.read()
+            return response.status, challenge, await read_body(response, limit=MAX_JPEG, name=name)
     except (aiohttp.ClientError, OSError) as err:
-        raise CannotConnect(f"{name} did not answer: {err!r}") from err
+        raise CannotConnect(f"{name} did not answer: {describe(err)}") from err

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from .base import CannotConnect, InvalidAuth
+from .http import describe
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ async def open_stream(
         async with asyncio.timeout(within):
             response = await session.get(url, allow_redirects=False, timeout=_NO_TOTAL, **request)
     except (aiohttp.ClientError, OSError) as err:
-        raise CannotConnect(f"{host} did not answer: {err!r}") from err
+        raise CannotConnect(f"{host} did not answer: {describe(err)}") from err
     try:
         check(response)
     except (CannotConnect, InvalidAuth):
@@ -48,5 +49,5 @@ async def read_chunk(response: aiohttp.ClientResponse, *, host: str, silence: fl
     except TimeoutError:
         _LOGGER.debug("Nothing from %s for %s s", host, silence)
     except (aiohttp.ClientError, OSError) as err:
-        _LOGGER.debug("Event stream of %s broke: %r", host, err)
+        _LOGGER.debug("Event stream of %s broke: %s", host, describe(err))
     return b""
