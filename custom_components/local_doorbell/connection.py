@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession
@@ -41,9 +40,7 @@ from .privacy.egress import (
     local_only_session,
     with_address,
 )
-from .recording.storage import StorageError, validate_root
 from .runtime import LocalDoorbellConfigEntry
-from .settings import RecordingSettings, recording_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,7 +56,6 @@ class Connection:
     urls: StreamUrls
     cloud_enabled: bool | None  # None: the device has no local cloud switch
     configuration_url: str | None
-    settings: RecordingSettings
 
 
 def entry_protocol(data: Mapping[str, Any]) -> Protocol:
@@ -108,7 +104,7 @@ async def async_check_hosts(data: Mapping[str, Any]) -> str:
 
 
 async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> Connection:
-    """Check the address, probe the device and the storage root; raise what setup expects."""
+    """Check the address and probe the device; raise what setup expects."""
     assert entry.unique_id is not None
     host = entry_hosts(entry.data)[0][0]
     placeholders = {"host": host}
@@ -146,17 +142,6 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
             translation_placeholders=placeholders,
         ) from err
     ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_EGRESS_REFUSED}_{entry.entry_id}")
-    settings = recording_settings(hass, entry.options)
-    try:
-        await hass.async_add_executor_job(
-            partial(validate_root, settings.root, config_dir=Path(hass.config.config_dir))
-        )
-    except StorageError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="storage_unusable",
-            translation_placeholders={"root": str(settings.root)},
-        ) from err
     # FFmpeg resolves names itself: hand it the checked address, never the name.
     checked = StreamUrls(main=with_address(urls.main, address), sub=with_address(urls.sub, address))
     return Connection(
@@ -165,7 +150,6 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
         urls=checked,
         cloud_enabled=cloud_enabled,
         configuration_url=_configuration_url(entry.data),
-        settings=settings,
     )
 
 
