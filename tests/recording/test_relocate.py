@@ -35,6 +35,9 @@ def source(tmp_path: Path) -> Path:
     (root / "index.sqlite3.corrupt-20261127T100000000000Z").write_bytes(b"kept aside")
     (root / "AB12" / "2026-11-27" / "notes.txt").write_text("not ours")
     (root / "holiday.mp4").write_bytes(b"not ours either")
+    for folder in ("not a device", "AB12/holiday"):  # named like no device, like no day
+        (root / folder).mkdir()
+        (root / folder / "20261127T100000Z-ring-abcd.mp4").write_bytes(b"not ours at all")
     return root
 
 
