@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
@@ -30,6 +32,7 @@ from .privacy.exposure import async_guard_exposure
 from .privacy.vendor_cloud import ISSUE_VENDOR_CLOUD_ON
 from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
 from .services import async_setup_services
+from .storage_root import async_prepare_storage
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -57,15 +60,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     """Connect to the doorbell, start recording and set up its entities."""
     connection = await async_connect(hass, entry)
     info = connection.info
-    library = await async_acquire_library(hass, connection.settings.root)
-    await async_check_backups(hass, library.root)
+    settings, exposed = await async_prepare_storage(hass, entry)
+    library = await async_acquire_library(hass, settings.root)
     clips = ClipManager(
         hass,
         serial=info.serial,
         stream_url=connection.urls.main,
-        settings=connection.settings,
+        settings=settings,
         library=library,
+        exposed=exposed,
     )
+    # Run at unload, and when a later step of this setup fails: the recorder must not outlive
+    # its entry (its thread and the device's RTSP session would stay).
+    entry.async_on_unload(partial(_async_close, hass, clips))
+    await async_check_backups(hass, library.root)
     entry.runtime_data = runtime = DoorbellRuntime(
         device=connection.device,
         info=info,
@@ -92,7 +100,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     await clips.async_start()
 
     async def _async_finish_recording(_: Event) -> None:
-        """Close the open clip before Home Assistant stops, and the relay with it."""
+        """Finish the open clip while the relay it reads through still runs."""
         await clips.async_stop()
 
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_finish_recording))
@@ -115,11 +123,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEnt
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
-    """Unload the entities and stop recording; the event task ends with the entry."""
-    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        return False
-    clips = entry.runtime_data.clips
+    """Unload the entities; recording stops, and the event task ends, with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def _async_close(hass: HomeAssistant, clips: ClipManager) -> None:
+    """Stop recording and let go of the library (the last doorbell using it closes it)."""
     await clips.async_stop()
     await async_release_library(hass, clips.settings.root)
     await async_recheck_backups(hass)
-    return True

@@ -6,11 +6,14 @@ import asyncio
 import concurrent.futures
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 import logging
 from pathlib import Path
 
+from homeassistant.auth.models import User
+from homeassistant.auth.permissions.const import POLICY_READ
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -32,6 +35,7 @@ RETENTION_INTERVAL = timedelta(minutes=10)
 DATA_LIBRARIES = f"{DOMAIN}_libraries"
 DATA_LIBRARIES_LOCK = f"{DOMAIN}_libraries_lock"
 ISSUE_STORAGE_FULL = "storage_full"
+ISSUE_AUDIT_SET_ASIDE = "audit_log_damaged"
 DATA_AUDIT_LOGS: HassKey[dict[Path, AuditLog]] = HassKey(f"{DOMAIN}_audit_logs")
 
 
@@ -60,8 +64,42 @@ def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
     """Return the audit log of a storage root, one per root so that its lock is shared."""
     logs = hass.data.setdefault(DATA_AUDIT_LOGS, {})
     if root not in logs:
-        logs[root] = AuditLog(root)
+
+        def set_aside(aside: Path) -> None:
+            """Tell the owner that the log was damaged and where it was kept (any thread)."""
+            hass.loop.call_soon_threadsafe(
+                partial(
+                    ir.async_create_issue,
+                    hass,
+                    DOMAIN,
+                    f"{ISSUE_AUDIT_SET_ASIDE}_{aside.name}",
+                    is_fixable=False,
+                    is_persistent=True,  # a moment that passed: shown until dismissed
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key=ISSUE_AUDIT_SET_ASIDE,
+                    translation_placeholders={"root": str(root), "aside": str(aside)},
+                )
+            )
+
+        logs[root] = AuditLog(root, on_set_aside=set_aside)
     return logs[root]
+
+
+def camera_of(hass: HomeAssistant, device: str) -> str | None:
+    """Return the entity id of a doorbell's camera, whose permissions guard its clips."""
+    return er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{device}_camera")
+
+
+def may_see_clips(hass: HomeAssistant, user: User, device: str) -> bool:
+    """Tell whether a user may see a doorbell's clips: whether they may see its camera."""
+    camera = camera_of(hass, device)
+    return camera is not None and user.permissions.check_entity(camera, POLICY_READ)
+
+
+def libraries_lock(hass: HomeAssistant) -> asyncio.Lock:
+    """Return the lock held while a storage root's library is opened, closed or moved."""
+    lock: asyncio.Lock = hass.data.setdefault(DATA_LIBRARIES_LOCK, asyncio.Lock())
+    return lock
 
 
 @dataclass(slots=True)
@@ -74,7 +112,7 @@ async def async_acquire_library(hass: HomeAssistant, root: Path) -> Library:
     """Open the library of a storage root, shared by every doorbell that records there."""
     libraries: dict[Path, _SharedLibrary] = hass.data.setdefault(DATA_LIBRARIES, {})
     # Doorbells set up together must not open (and rebuild) one root twice.
-    async with hass.data.setdefault(DATA_LIBRARIES_LOCK, asyncio.Lock()):
+    async with libraries_lock(hass):
         if (shared := libraries.get(root)) is None:
             library = Library(root)
             await hass.async_add_executor_job(library.open)
@@ -120,12 +158,18 @@ class ClipManager:
         stream_url: str,
         settings: RecordingSettings,
         library: Library,
+        exposed: bool = False,
     ) -> None:
-        """Prepare the recorder; nothing runs before `async_start()`."""
+        """Prepare the recorder; nothing runs before `async_start()`.
+
+        `exposed`: the storage root is in a media folder, which every user can read; nothing
+        more is recorded there.
+        """
         self.hass = hass
         self.serial = serial
         self.settings = settings
         self.library = library
+        self._exposed = exposed
         self._privacy = False
         self._storage_full: bool | None = None  # unknown until the first retention run
         self._unsubscribe: list[CALLBACK_TYPE] = []
@@ -139,6 +183,7 @@ class ClipManager:
             post_roll=settings.post_roll,
             max_length=settings.max_clip_length,
         )
+        self._apply_pause()
 
     @property
     def privacy_mode(self) -> bool:
@@ -267,4 +312,4 @@ class ClipManager:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     def _apply_pause(self) -> None:
-        self.recorder.paused = self._privacy or bool(self._storage_full)
+        self.recorder.paused = self._privacy or bool(self._storage_full) or self._exposed

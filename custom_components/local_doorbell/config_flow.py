@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 import logging
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ from .devices.generic import SNAPSHOT_SCHEMES
 from .devices.rtsp_relay import STREAM_SCHEMES
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
 from .recording.storage import StorageError, validate_root
-from .settings import recording_settings
+from .settings import default_storage_root, recording_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -369,14 +370,17 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
             else:
                 try:
                     root = await self.hass.async_add_executor_job(
-                        _validate, Path(user_input[CONF_STORAGE_ROOT]), self.hass.config.config_dir
+                        partial(
+                            validate_root,
+                            Path(user_input[CONF_STORAGE_ROOT]),
+                            config_dir=Path(self.hass.config.config_dir),
+                            media_dirs=list(self.hass.config.media_dirs.values()),
+                        )
                     )
                 except StorageError as err:
                     errors[CONF_STORAGE_ROOT] = err.key
                 else:
-                    return self.async_create_entry(
-                        data={**user_input, CONF_STORAGE_ROOT: str(root)}
-                    )
+                    return self.async_create_entry(data=await self._async_options(user_input, root))
         current = {
             **recording_settings(self.hass, self.config_entry.options).as_options(),
             CONF_KEEP_CLOUD_OFF: self.config_entry.options.get(
@@ -388,6 +392,13 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),
             errors=errors,
         )
+
+    async def _async_options(self, user_input: dict[str, Any], root: Path) -> dict[str, Any]:
+        """Return the options to save; the default folder is not written, but followed."""
+        default = await self.hass.async_add_executor_job(default_storage_root(self.hass).resolve)
+        if root == default:
+            return {key: value for key, value in user_input.items() if key != CONF_STORAGE_ROOT}
+        return {**user_input, CONF_STORAGE_ROOT: str(root)}
 
 
 def _title(info: DeviceInfo) -> str:
@@ -402,8 +413,3 @@ def _url_fits(url: str, schemes: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return url.partition(":")[0].lower() in schemes
-
-
-def _validate(root: Path, config_dir: str) -> Path:
-    """Check a storage root (file-system work: run in the executor)."""
-    return validate_root(root, config_dir=Path(config_dir))

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 import logging
-from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession
@@ -38,9 +37,7 @@ from .devices.detect import Protocol, network_device
 from .devices.generic import GenericDoorbell
 from .devices.rtsp_relay import RtspRelay
 from .privacy.egress import EgressRefused, UnresolvableHost, check_host, local_only_session
-from .recording.storage import StorageError, validate_root
 from .runtime import LocalDoorbellConfigEntry
-from .settings import RecordingSettings, recording_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,7 +54,6 @@ class Connection:
     urls: StreamUrls
     cloud_enabled: bool | None  # None: the device has no local cloud switch
     configuration_url: str | None
-    settings: RecordingSettings
 
 
 def entry_protocol(data: Mapping[str, Any]) -> Protocol:
@@ -106,7 +102,7 @@ async def async_check_hosts(data: Mapping[str, Any]) -> None:
 
 
 async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> Connection:
-    """Check the address, probe the device and the storage root; raise what setup expects."""
+    """Check the address and probe the device; raise what setup expects."""
     assert entry.unique_id is not None
     host = entry_hosts(entry.data)[0][0]
     placeholders = {"host": host}
@@ -163,17 +159,6 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
         ) from err
     for issue in (ISSUE_EGRESS_REFUSED, ISSUE_UNSUPPORTED_STREAM):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
-    settings = recording_settings(hass, entry.options)
-    try:
-        await hass.async_add_executor_job(
-            partial(validate_root, settings.root, config_dir=Path(hass.config.config_dir))
-        )
-    except StorageError as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="storage_unusable",
-            translation_placeholders={"root": str(settings.root)},
-        ) from err
     # FFmpeg, ours and Home Assistant's stream, reaches the device only through the relay.
     relay = RtspRelay(on_refused)
     entry.async_on_unload(relay.close)
@@ -184,7 +169,6 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
         urls=local,
         cloud_enabled=cloud_enabled,
         configuration_url=_configuration_url(entry.data),
-        settings=settings,
     )
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aiohttp import web
-from homeassistant.auth.permissions.const import POLICY_READ
 from homeassistant.components.http import KEY_HASS, KEY_HASS_USER, HomeAssistantView
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
 
-from .clips import async_find_clip
+from .clips import async_find_clip, may_see_clips
 from .const import DOMAIN
 from .recording.layout import is_clip_id
 from .recording.library import UnsafePath
@@ -45,9 +43,7 @@ class _ClipFileView(HomeAssistantView):
         if found is None:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         library, clip = found
-        camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{clip.device}_camera")
-        user = request[KEY_HASS_USER]
-        if camera is None or not user.permissions.check_entity(camera, POLICY_READ):
+        if not may_see_clips(hass, request[KEY_HASS_USER], clip.device):
             return web.Response(status=HTTPStatus.FORBIDDEN)
         try:
             path = library.path_of(clip) if self.suffix == ".mp4" else library.thumbnail_of(clip)

@@ -1,22 +1,24 @@
-"""Actions on recorded clips: protect, unprotect, delete."""
+"""Actions on recorded clips: protect, unprotect, delete.
+
+Protecting is open to whoever may see the doorbell's camera; unprotecting and deleting are for
+administrators. Each is written to the audit log and the logbook with who did it. Automations
+and scripts that Home Assistant runs by itself carry no user: an administrator wrote them.
+"""
 
 from __future__ import annotations
 
-import logging
-
+from homeassistant.auth.models import User
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .clips import async_find_clip, signal_clips_changed
+from .clips import async_find_clip, may_see_clips, signal_clips_changed
 from .compat import vol
 from .const import DOMAIN
 from .privacy.audit import AuditAction
 from .privacy.export import EXPORT_SCHEMA, SERVICE_EXPORT_CLIP, async_audit, async_export_clip
 from .recording.library import Clip, Library
-
-_LOGGER = logging.getLogger(__name__)
 
 ATTR_CLIP_ID = "clip_id"
 SERVICE_PROTECT_CLIP = "protect_clip"
@@ -36,43 +38,77 @@ async def _async_find(hass: HomeAssistant, clip_id: str) -> tuple[Library, Clip]
     )
 
 
+def _refused(call: ServiceCall, key: str) -> Unauthorized:
+    """Return the translated refusal of an action the calling user may not take."""
+    error = Unauthorized(context=call.context)
+    # Unauthorized takes no translation arguments; the frontend and the logs read these.
+    error.translation_domain = DOMAIN
+    error.translation_key = key
+    error.translation_placeholders = {"clip_id": call.data[ATTR_CLIP_ID]}
+    return error
+
+
+async def _async_caller(call: ServiceCall) -> User | None:
+    """Return the user who called, None for Home Assistant itself; refuse an unknown one."""
+    if call.context.user_id is None:
+        return None
+    if (user := await call.hass.auth.async_get_user(call.context.user_id)) is None:
+        raise _refused(call, "clip_action_not_allowed")
+    return user
+
+
+async def _async_admin(call: ServiceCall) -> User | None:
+    """Return the calling user if an administrator (None for Home Assistant), else refuse."""
+    user = await _async_caller(call)
+    if user is not None and not user.is_admin:
+        raise _refused(call, "clip_action_admin_only")
+    return user
+
+
 async def _async_protect(call: ServiceCall) -> None:
-    clip_id: str = call.data[ATTR_CLIP_ID]
-    library, clip = await _async_find(call.hass, clip_id)
-    protected = call.service == SERVICE_PROTECT_CLIP
-    await call.hass.async_add_executor_job(library.set_protected, clip_id, protected)
+    user = await _async_caller(call)
+    library, clip = await _async_find(call.hass, call.data[ATTR_CLIP_ID])
+    if user is not None and not may_see_clips(call.hass, user, clip.device):
+        raise _refused(call, "clip_action_not_allowed")
+    await _async_set_protected(call, library, clip, user, protected=True)
+
+
+async def _async_unprotect(call: ServiceCall) -> None:
+    user = await _async_admin(call)
+    library, clip = await _async_find(call.hass, call.data[ATTR_CLIP_ID])
+    await _async_set_protected(call, library, clip, user, protected=False)
+
+
+async def _async_set_protected(
+    call: ServiceCall, library: Library, clip: Clip, user: User | None, *, protected: bool
+) -> None:
+    await call.hass.async_add_executor_job(library.set_protected, clip.id, protected)
     action = AuditAction.PROTECT if protected else AuditAction.UNPROTECT
-    await async_audit(call.hass, library.root, action, clip_id, call.context.user_id)
-    # The owner's decision about a recording is logged.
-    _LOGGER.info(
-        "Clip %s %s by user %s",
-        clip_id,
-        "protected" if protected else "unprotected",
-        call.context.user_id,
-    )
+    await async_audit(call, library.root, action, clip, user)
     async_dispatcher_send(call.hass, signal_clips_changed(clip.device))
 
 
 async def _async_delete(call: ServiceCall) -> None:
-    clip_id: str = call.data[ATTR_CLIP_ID]
-    library, clip = await _async_find(call.hass, clip_id)
+    user = await _async_admin(call)
+    library, clip = await _async_find(call.hass, call.data[ATTR_CLIP_ID])
     if clip.protected:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="clip_protected",
-            translation_placeholders={"clip_id": clip_id},
+            translation_placeholders={"clip_id": clip.id},
         )
-    await call.hass.async_add_executor_job(library.delete, clip_id)
-    await async_audit(call.hass, library.root, AuditAction.DELETE, clip_id, call.context.user_id)
-    _LOGGER.info("Clip %s deleted by user %s", clip_id, call.context.user_id)
+    await call.hass.async_add_executor_job(library.delete, clip.id)
+    await async_audit(call, library.root, AuditAction.DELETE, clip, user)
     async_dispatcher_send(call.hass, signal_clips_changed(clip.device))
 
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the clip actions."""
-    for service in (SERVICE_PROTECT_CLIP, SERVICE_UNPROTECT_CLIP):
-        hass.services.async_register(DOMAIN, service, _async_protect, schema=CLIP_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_PROTECT_CLIP, _async_protect, schema=CLIP_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, SERVICE_UNPROTECT_CLIP, _async_unprotect, schema=CLIP_SCHEMA
+    )
     hass.services.async_register(DOMAIN, SERVICE_DELETE_CLIP, _async_delete, schema=CLIP_SCHEMA)
     hass.services.async_register(
         DOMAIN, SERVICE_EXPORT_CLIP, async_export_clip, schema=EXPORT_SCHEMA

@@ -70,8 +70,8 @@ class RecordingSettings:
 
 
 def default_storage_root(hass: HomeAssistant) -> Path:
-    """Return the default storage root: a folder in Home Assistant's first media directory."""
-    return default_root(hass.config.media_dirs, Path(hass.config.config_dir))
+    """Return the default storage root: a folder in Home Assistant's configuration folder."""
+    return default_root(Path(hass.config.config_dir))
 
 
 def recording_settings(hass: HomeAssistant, options: Mapping[str, Any]) -> RecordingSettings:

@@ -32,8 +32,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give Home Assistant a configuration folder of its own: the default recordings go there."""
+    config = tmp_path / "config"
+    config.mkdir()
+    hass.config.config_dir = str(config)
+    return config
+
+
+@pytest.fixture(autouse=True)
 def media_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """Give Home Assistant a media folder of its own, where the default storage root goes."""
+    """Give Home Assistant a media folder of its own, apart from its configuration folder."""
     media = tmp_path / "media"
     media.mkdir()
     hass.config.media_dirs = {"local": str(media)}

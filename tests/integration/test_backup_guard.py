@@ -41,15 +41,6 @@ type AddEntry = Callable[[dict[str, object]], Awaitable[MockConfigEntry]]
 
 
 @pytest.fixture
-def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """Give Home Assistant a configuration folder of its own, apart from the media folder."""
-    folder = tmp_path / "config"
-    folder.mkdir()
-    hass.config.config_dir = str(folder)
-    return folder
-
-
-@pytest.fixture
 def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell, config_dir: Path) -> AddEntry:
     """Return a function that sets up the doorbell with the given options."""
 
@@ -113,7 +104,7 @@ async def test_the_local_agent_alone_raises_nothing(
 
 
 async def test_a_cloud_agent_and_a_root_in_the_config_folder(
-    hass: HomeAssistant, config_dir: Path, media_dir: Path, add_entry: AddEntry
+    hass: HomeAssistant, config_dir: Path, tmp_path: Path, add_entry: AddEntry
 ) -> None:
     await _setup_backup(hass, cloud=True)
     entry = await add_entry({CONF_STORAGE_ROOT: str(config_dir / "recordings")})
@@ -128,7 +119,7 @@ async def test_a_cloud_agent_and_a_root_in_the_config_folder(
 
     # Moving the recordings out of the configuration folder clears it.
     hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_STORAGE_ROOT: str(media_dir / "doorbell")}
+        entry, options={**entry.options, CONF_STORAGE_ROOT: str(tmp_path / "nas" / "doorbell")}
     )
     assert await hass.config_entries.async_reload(entry.entry_id)
     assert _issues(hass) == []
@@ -143,13 +134,19 @@ async def test_a_cloud_agent_and_a_root_in_the_config_folder(
     assert _issues(hass) == []
 
 
-async def test_a_cloud_agent_and_a_root_in_the_media_folder(
-    hass: HomeAssistant, add_entry: AddEntry
+async def test_a_cloud_agent_and_the_default_root(
+    hass: HomeAssistant, config_dir: Path, add_entry: AddEntry
 ) -> None:
-    # The default root: Home Assistant's media folder, here outside the configuration folder.
+    # The default root is in the configuration folder, which every backup holds: the owner
+    # is told, as for any root there.
     await _setup_backup(hass, cloud=True)
     await add_entry({})
-    assert _issues(hass) == []
+    (issue,) = _issues(hass)
+    assert issue.translation_key == "backup_uploads_recordings"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["root"] == str(
+        (config_dir / "local_doorbell" / "recordings").resolve()
+    )
 
 
 async def test_without_the_backup_integration(

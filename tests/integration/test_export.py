@@ -159,10 +159,9 @@ async def test_who_may_export_and_where(
     assert await _refused(hass, "20261127T100000Z-ring-ffff", exports, admin) == "unknown_clip"
 
     # The media folder may be allowed, but not the recordings inside it, nor the public www.
-    hass.config.config_dir = str(tmp_path / "config")
     www = Path(hass.config.path("www"))
-    hass.config.allowlist_external_dirs |= {str(media_dir), str(www)}
     inside = _library(entry).root
+    hass.config.allowlist_external_dirs |= {str(media_dir), str(www), str(inside.parent)}
     assert await _refused(hass, clip_id, inside, admin) == "destination_in_storage"
     assert await _refused(hass, clip_id, www / "clips", admin) == "destination_public"
 

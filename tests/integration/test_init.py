@@ -3,19 +3,73 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 import socket
+import threading
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_doorbell.const import CONF_PROTOCOL, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import current, device_entry, entity_id, entry_data, wait_for
+from .conftest import FAST_RECORDING, current, device_entry, entity_id, entry_data, wait_for
+
+
+def _recording_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("ingest ")]
+
+
+async def test_a_damaged_audit_log_is_kept_aside_and_the_doorbell_works(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, config_dir: Path
+) -> None:
+    root = config_dir / "local_doorbell" / "recordings"
+    await hass.async_add_executor_job(lambda: root.mkdir(parents=True))
+    damaged = b"SQLite format 3\x00" + b"\xff" * 5000
+    await hass.async_add_executor_job((root / "audit.sqlite3").write_bytes, damaged)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=doorbell.state.serial,
+        data=entry_data(doorbell),
+        options=FAST_RECORDING,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.async_block_till_done()
+    (aside,) = await hass.async_add_executor_job(lambda: list(root.glob("audit.sqlite3.corrupt-*")))
+    assert await hass.async_add_executor_job(aside.read_bytes) == damaged
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"audit_log_damaged_{aside.name}")
+    assert issue is not None
+    assert issue.is_persistent
+    assert issue.translation_placeholders == {"root": str(root), "aside": str(aside)}
+
+
+async def test_a_setup_that_fails_after_recording_began_stops_the_recorder(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, config_dir: Path
+) -> None:
+    # An audit log that cannot be opened at all (not damaged: a folder in its place).
+    root = config_dir / "local_doorbell" / "recordings"
+    await hass.async_add_executor_job(lambda: (root / "audit.sqlite3").mkdir(parents=True))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=doorbell.state.serial,
+        data=entry_data(doorbell),
+        options=FAST_RECORDING,
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    await wait_for(lambda: not _recording_threads())
+    await wait_for(lambda: doorbell.state.counters.rtsp_sessions == 0)
+    # The library was let go of too: the next attempt opens it afresh and works.
+    await hass.async_add_executor_job((root / "audit.sqlite3").rmdir)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.runtime_data.clips.library.root == root
 
 
 async def test_setup_creates_one_device_with_its_entities(

@@ -40,7 +40,7 @@ def _options(root: str, **changes: object) -> dict[str, object]:
 
 
 async def test_defaults_are_shown(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media_dir: Path
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, config_dir: Path
 ) -> None:
     hass.config_entries.async_update_entry(entry, options={})
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -49,7 +49,7 @@ async def test_defaults_are_shown(
     assert schema is not None
     suggested = {str(key): key.description["suggested_value"] for key in schema.schema}
     assert suggested == {
-        CONF_STORAGE_ROOT: str(media_dir / "local_doorbell"),
+        CONF_STORAGE_ROOT: str(config_dir / "local_doorbell" / "recordings"),
         CONF_RECORD_TRIGGERS: ["ring"],
         CONF_PRE_ROLL: 5,
         CONF_POST_ROLL: 10,
@@ -85,6 +85,8 @@ async def test_options_are_saved_and_the_entry_reloads(
         ("{config}/.storage/clips", CONF_STORAGE_ROOT, "managed_folder"),
         ("{config}/custom_components", CONF_STORAGE_ROOT, "managed_folder"),
         ("{file}/below-a-file", CONF_STORAGE_ROOT, "not_creatable"),
+        ("{media}", CONF_STORAGE_ROOT, "media_folder"),
+        ("{media}/local_doorbell", CONF_STORAGE_ROOT, "media_folder"),
     ],
 )
 async def test_bad_storage_roots_are_refused(
@@ -92,13 +94,14 @@ async def test_bad_storage_roots_are_refused(
     doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
     tmp_path: Path,
+    media_dir: Path,
     root: str,
     field: str,
     error: str,
 ) -> None:
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
-    root = root.format(config=hass.config.config_dir, file=a_file)
+    root = root.format(config=hass.config.config_dir, file=a_file, media=media_dir)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], _options(root))
     assert result["type"] is FlowResultType.FORM
@@ -114,3 +117,19 @@ async def test_post_roll_longer_than_a_clip_is_refused(
         result["flow_id"], _options(str(tmp_path), **{CONF_POST_ROLL: 90, CONF_MAX_CLIP_LENGTH: 60})
     )
     assert result["errors"] == {CONF_POST_ROLL: "post_roll_too_long"}
+
+
+async def test_the_default_folder_is_followed_not_written(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, config_dir: Path
+) -> None:
+    # Saved as a path, it would pin today's default, and hide where earlier releases recorded.
+    default = config_dir / "local_doorbell" / "recordings"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(str(default))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert CONF_STORAGE_ROOT not in entry.options
+    assert entry.options[CONF_RETENTION_HOURS] == 24
+    assert entry.runtime_data.clips.library.root == default

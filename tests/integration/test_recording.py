@@ -84,6 +84,7 @@ async def test_press_records_a_clip_into_the_media_browser(
     entry: MockConfigEntry,
     media: None,
     media_dir: Path,
+    config_dir: Path,
 ) -> None:
     serial = doorbell.state.serial
     # Before the first visitor there is no picture to link: the image view would answer 500.
@@ -92,8 +93,9 @@ async def test_press_records_a_clip_into_the_media_browser(
     media_id = await _record_one(hass, doorbell)
     assert current(hass, entity_id(hass, "sensor", serial, "last_clip")).state != STATE_UNKNOWN
     assert float(current(hass, entity_id(hass, "sensor", serial, "storage_used")).state) > 0
-    # By default clips go to a folder in Home Assistant's first media directory.
-    assert list((media_dir / "local_doorbell").rglob("*.mp4"))
+    # By default clips go to the configuration folder, which no media browser serves.
+    assert list((config_dir / "local_doorbell" / "recordings").rglob("*.mp4"))
+    assert await hass.async_add_executor_job(lambda: list(media_dir.iterdir())) == []
 
     root = await async_browse_media(hass, MEDIA_ROOT)
     assert [child.title for child in children(root)] == [entry.title]

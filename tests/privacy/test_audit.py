@@ -105,10 +105,41 @@ def test_survives_a_rebuilt_index(library: Library) -> None:
     assert (library.root / AUDIT_DB).is_file()
 
 
-def test_a_damaged_audit_file_is_an_error_not_a_silent_reset(tmp_path: Path) -> None:
-    (tmp_path / AUDIT_DB).write_bytes(b"not a database" * 100)
-    with pytest.raises(sqlite3.DatabaseError):
+def test_a_damaged_audit_file_is_kept_aside_and_a_new_one_started(tmp_path: Path) -> None:
+    damaged = b"not a database" * 100
+    (tmp_path / AUDIT_DB).write_bytes(damaged)
+    told: list[Path] = []
+    audit = AuditLog(tmp_path, on_set_aside=told.append)
+    assert audit.entries() == []
+    (aside,) = told
+    assert aside.parent == tmp_path
+    assert aside.name.startswith(f"{AUDIT_DB}.corrupt-")
+    assert aside.read_bytes() == damaged
+    _record(audit, "protect", "c1", T0)
+    assert [entry.clip_id for entry in audit.entries()] == ["c1"]
+    assert len(told) == 1
+
+
+def test_a_damaged_page_is_found_at_the_first_use(tmp_path: Path) -> None:
+    audit = AuditLog(tmp_path)
+    for n in range(300):
+        _record(audit, "export", f"clip-{n:04}" * 8, T0 + timedelta(seconds=n), sha256="f" * 64)
+    with (tmp_path / AUDIT_DB).open("r+b") as file:
+        file.seek(5 * 4096 + 8)  # cells of a table page, out of order: no query notices
+        file.write(b"\x01\x02\x03" * 300)
+    # The next start finds it, before any query would.
+    audit = AuditLog(tmp_path)
+    _record(audit, "protect", "after", T0 + timedelta(days=1))
+    assert [entry.clip_id for entry in audit.entries()] == ["after"]
+    assert len(list(tmp_path.glob(f"{AUDIT_DB}.corrupt-*"))) == 1
+
+
+def test_an_unopenable_audit_file_is_an_error(tmp_path: Path) -> None:
+    # Not damage: a folder in the way (or a locked or read-only file) stays, and is an error.
+    (tmp_path / AUDIT_DB).mkdir()
+    with pytest.raises(sqlite3.OperationalError):
         AuditLog(tmp_path).entries()
+    assert (tmp_path / AUDIT_DB).is_dir()
 
 
 def test_threads_share_one_log(library: Library) -> None:

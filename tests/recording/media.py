@@ -5,16 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from itertools import count
 from pathlib import Path
 
 import av
 import numpy as np
 
+from custom_components.local_doorbell.recording.clock import RetentionClock
 from custom_components.local_doorbell.recording.library import Clip, Library
 
 FPS = 10
 T0 = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 JPEG = b"\xff\xd8\xff\xe0 not really a picture \xff\xd9"
+
+
+def trusted_clock() -> RetentionClock:
+    """Return a retention clock for tests whose times are all right.
+
+    Between two readings, as much real time passes as the system clock says (up to decades).
+    """
+    return RetentionClock(count(0, 10**9).__next__)
 
 
 def write_fragmented_mp4(path: Path, frames: int = 20, fps: int = FPS) -> Path:

@@ -7,6 +7,7 @@ from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 import json
+import os
 from pathlib import Path
 import re
 import secrets
@@ -15,14 +16,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.local_doorbell.recording import layout
+from custom_components.local_doorbell.recording import layout, library as library_module
 from custom_components.local_doorbell.recording.library import (
+    Clip,
     InvalidName,
     Library,
     LibraryError,
     UnknownClip,
     UnsafePath,
 )
+from custom_components.local_doorbell.recording.scan import Source, describe as real_describe
 
 from .media import FPS, JPEG, T0, FakeResult, record_clip, truncate, write_fragmented_mp4
 
@@ -252,7 +255,7 @@ def test_tampered_sidecar_is_not_trusted(library: Library, root: Path) -> None:
     rebuilt = library.get(clip.id)
     assert rebuilt.path == clip.path
     assert library.path_of(rebuilt) == root / clip.path
-    assert not rebuilt.protected
+    assert rebuilt.protected  # a sidecar not trusted may have held the owner's protection
     assert json.loads(sidecar.read_text())["id"] == clip.id
 
 
@@ -262,6 +265,61 @@ def test_unreadable_sidecar_falls_back_to_the_video(library: Library, root: Path
     (root / "index.sqlite3").unlink()
     reopen(library)
     assert library.get(clip.id).duration == pytest.approx(2.0)
+
+
+def _damage(sidecar: Path, how: str) -> None:
+    """Damage a sidecar in one of the ways that once stopped the rebuild."""
+    text = sidecar.read_text()
+    if how == "overflow":
+        text = re.sub(r'"size": [0-9]+', '"size": 1e999', text)
+    elif how == "nan":
+        text = re.sub(r'"duration": [0-9.]+', '"duration": NaN', text)
+    elif how == "deep":
+        text = text.replace('"ring"', "[" * 100_000 + "]" * 100_000)
+    else:
+        text = text.replace('"start": "', '"start": "-')
+    sidecar.write_text(text)
+
+
+@pytest.mark.parametrize("how", ["overflow", "nan", "deep", "no_time"])
+@pytest.mark.parametrize("protected", [True, False])
+def test_one_damaged_sidecar_does_not_stop_the_rebuild(
+    library: Library, root: Path, how: str, protected: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    damaged = library.set_protected(record_clip(library, "AB12").id, protected)
+    others = [record_clip(library, "ZX-9", start=T0 + n * DAY) for n in range(2)]
+    _damage((root / damaged.path).with_suffix(".json"), how)
+    (root / "index.sqlite3").unlink()
+    reopen(library)
+    assert library.clips(device="ZX-9") == others[::-1]
+    # Protection is never lost: an unreadable sidecar brings its clip back protected.
+    rebuilt = library.get(damaged.id)
+    assert rebuilt.protected
+    assert rebuilt.duration == pytest.approx(2.0)
+    assert "Unreadable clip sidecar" in caplog.text
+    # The sidecar is written anew, protected: the next rebuild reads it.
+    (root / "index.sqlite3").unlink()
+    reopen(library)
+    assert library.get(damaged.id).protected
+
+
+def test_a_clip_that_cannot_be_read_does_not_stop_the_rebuild(
+    library: Library, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    locked, kept = record_clip(library, "AB12"), record_clip(library, "ZX-9")
+    (root / locked.path).with_suffix(".json").unlink()
+    (root / "index.sqlite3").unlink()
+
+    def describe(root: Path, device: str, mp4: Path) -> tuple[Clip, Source]:
+        if mp4.stem == locked.id:
+            raise PermissionError(13, "Permission denied", str(mp4))
+        return real_describe(root, device, mp4)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(library_module, "describe", describe)
+        reopen(library)
+    assert library.clips() == [kept]
+    assert "Permission denied" in caplog.text
 
 
 def test_rebuild_after_the_index_is_deleted(library: Library, root: Path) -> None:
@@ -384,6 +442,22 @@ def test_rows_without_files_are_removed(library: Library, root: Path) -> None:
     )
 
 
+def test_a_leftover_that_cannot_be_removed_is_left(
+    library: Library, root: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone, kept = record_clip(library, "AB12"), record_clip(library, "ZX-9")
+    (root / gone.path).unlink()  # a deletion cut short: thumbnail and sidecar are left
+
+    def refused(path: str) -> None:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "unlink", refused)
+    reopen(library)
+    assert library.clips() == [kept]
+    assert (root / gone.path).with_suffix(".jpg").exists()
+    assert "Could not remove the leftover" in caplog.text
+
+
 def test_files_outside_the_layout_are_ignored(library: Library, root: Path) -> None:
     clip = record_clip(library, "AB12")
     day = root / "AB12" / "2026-11-27"
@@ -393,6 +467,10 @@ def test_files_outside_the_layout_are_ignored(library: Library, root: Path) -> N
     write_fragmented_mp4(root / "AB12" / "holiday" / "20261127T100000Z-ring-abcd.mp4")
     write_fragmented_mp4(day / "holiday.mp4")
     (day / "holiday.jpg").write_bytes(JPEG)
+    # Named like a clip, but at a time that never was: the 13th month, the 61st minute.
+    write_fragmented_mp4(day / "20261327T100000Z-ring-abcd.mp4")
+    write_fragmented_mp4(day / "20261127T106100Z-ring-abcd.mp4")
+    (day / "20261327T100000Z-ring-abcd.jpg").write_bytes(JPEG)
     (root / "linked").symlink_to(root / "AB12")
     (day / "20261127T100000Z-ring-ffff.mp4").symlink_to(root / clip.path)
     # The same clip in a second device folder: the first one found is indexed.
@@ -403,6 +481,7 @@ def test_files_outside_the_layout_are_ignored(library: Library, root: Path) -> N
     reopen(library)
     assert library.clips() == [clip]
     assert (day / "holiday.jpg").exists()
+    assert (day / "20261327T100000Z-ring-abcd.jpg").exists()
     assert duplicate.exists()
 
 
@@ -410,3 +489,6 @@ def test_clip_id_parts() -> None:
     assert layout.clip_id_parts("20261127T100000Z-ring-a1b2") == (T0, "ring")
     with pytest.raises(ValueError, match="not a clip id"):
         layout.clip_id_parts("holiday")
+    with pytest.raises(ValueError, match="month"):
+        layout.clip_id_parts("20261327T100000Z-ring-a1b2")
+    assert not layout.is_clip_id("20261127T106100Z-ring-a1b2")

@@ -18,7 +18,7 @@ from custom_components.local_doorbell.recording import retention
 from custom_components.local_doorbell.recording.library import Clip, Library
 from custom_components.local_doorbell.recording.retention import RetentionPolicy, apply_retention
 
-from .media import JPEG, T0, FakeResult
+from .media import JPEG, T0, FakeResult, trusted_clock
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -27,7 +27,7 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def library(tmp_path: Path) -> Iterator[Library]:
     """Return an open library."""
-    library = Library(tmp_path / "clips")
+    library = Library(tmp_path / "clips", clock=trusted_clock())
     library.open()
     yield library
     library.close()

@@ -10,6 +10,7 @@ import sqlite3
 
 import pytest
 
+from custom_components.local_doorbell.recording.clock import RetentionClock
 from custom_components.local_doorbell.recording.library import Clip, Library, ProtectedClip
 from custom_components.local_doorbell.recording.retention import (
     GIB,
@@ -19,7 +20,7 @@ from custom_components.local_doorbell.recording.retention import (
     apply_retention,
 )
 
-from .media import T0, record_clip
+from .media import T0, record_clip, trusted_clock
 
 HOUR = timedelta(hours=1)
 NO_FLOOR = RetentionPolicy(min_free_bytes=0)
@@ -28,7 +29,7 @@ NO_FLOOR = RetentionPolicy(min_free_bytes=0)
 @pytest.fixture
 def library(tmp_path: Path) -> Iterator[Library]:
     """Return an open library."""
-    library = Library(tmp_path / "clips")
+    library = Library(tmp_path / "clips", clock=trusted_clock())
     library.open()
     yield library
     library.close()
@@ -179,3 +180,95 @@ def test_a_failing_clip_does_not_stop_the_pass(library: Library, clips: list[Cli
 def test_now_must_be_aware(library: Library) -> None:
     with pytest.raises(ValueError, match="time zone"):
         apply_retention(library, NO_FLOOR, now=T0.replace(tzinfo=None), free_bytes=plenty)
+
+
+class Monotonic:
+    """A monotonic clock the test moves: the real time that passes."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def wait(self, delta: timedelta) -> None:
+        self.seconds += delta.total_seconds()
+
+
+@pytest.fixture
+def real_time() -> Monotonic:
+    return Monotonic()
+
+
+@pytest.fixture
+def honest(tmp_path: Path, real_time: Monotonic) -> Iterator[Library]:
+    """Return a library whose retention clock reads `real_time`."""
+    library = Library(tmp_path / "honest", clock=RetentionClock(real_time))
+    library.open()
+    yield library
+    library.close()
+
+
+YEAR = timedelta(days=365)
+
+
+def test_a_clock_jump_forward_deletes_nothing(honest: Library, real_time: Monotonic) -> None:
+    recent = [record_clip(honest, start=T0 - n * 10 * timedelta(minutes=1)) for n in range(6)]
+    assert apply_retention(honest, NO_FLOOR, now=T0, free_bytes=plenty).deleted == ()
+    real_time.wait(timedelta(minutes=10))
+    # The system clock leaps a year ahead: only ten minutes really passed.
+    assert apply_retention(honest, NO_FLOOR, now=T0 + YEAR, free_bytes=plenty).deleted == ()
+    # A clip recorded now is stamped a year ahead; it ages from when retention saw it.
+    ahead = record_clip(honest, start=T0 + YEAR + timedelta(minutes=11))
+    assert apply_retention(honest, NO_FLOOR, now=T0 + YEAR, free_bytes=plenty).deleted == ()
+    real_time.wait(71 * HOUR)
+    assert apply_retention(honest, NO_FLOOR, now=T0 + YEAR, free_bytes=plenty).deleted == ()
+    # 72 hours after the last of them was recorded, all are due; the late one an hour later.
+    real_time.wait(HOUR)
+    deleted = apply_retention(honest, NO_FLOOR, now=T0 + YEAR, free_bytes=plenty).deleted
+    assert set(deleted) == {clip.id for clip in recent}
+    real_time.wait(HOUR)
+    assert apply_retention(honest, NO_FLOOR, now=T0 + YEAR, free_bytes=plenty).deleted == (
+        ahead.id,
+    )
+
+
+def test_a_restart_does_not_count_a_jump(
+    honest: Library, real_time: Monotonic, tmp_path: Path
+) -> None:
+    clip = record_clip(honest, start=T0 - HOUR)
+    assert apply_retention(honest, NO_FLOOR, now=T0, free_bytes=plenty).deleted == ()
+    honest.close()
+    # Another process, with its own monotonic clock, and the system clock a year ahead.
+    restarted = Library(tmp_path / "honest", clock=RetentionClock(Monotonic()))
+    restarted.open()
+    try:
+        assert apply_retention(restarted, NO_FLOOR, now=T0 + YEAR, free_bytes=plenty).deleted == ()
+        assert restarted.get(clip.id) == clip
+    finally:
+        restarted.close()
+
+
+def test_a_clip_stamped_in_the_future_ages_from_when_it_was_seen(
+    honest: Library, real_time: Monotonic
+) -> None:
+    # Recorded while the clock was a year ahead; the clock is right again.
+    ahead = record_clip(honest, start=T0 + YEAR)
+    assert apply_retention(honest, NO_FLOOR, now=T0, free_bytes=plenty).deleted == ()
+    assert honest.get(ahead.id).kept_since == T0
+    assert honest.get(ahead.id).start == T0 + YEAR  # as stamped, for the media browser
+    real_time.wait(30 * timedelta(days=1))
+    now = T0 + 30 * timedelta(days=1)
+    assert apply_retention(honest, NO_FLOOR, now=now, free_bytes=plenty).deleted == (ahead.id,)
+
+
+def test_a_clock_set_back_is_followed(honest: Library, real_time: Monotonic) -> None:
+    clip = record_clip(honest, start=T0 - 71 * HOUR)
+    assert apply_retention(honest, NO_FLOOR, now=T0, free_bytes=plenty).deleted == ()
+    real_time.wait(2 * HOUR)
+    # Set back a day: the clip is 48 hours old by it, and kept.
+    assert apply_retention(honest, NO_FLOOR, now=T0 - 22 * HOUR, free_bytes=plenty).deleted == ()
+    real_time.wait(24 * HOUR)
+    assert apply_retention(honest, NO_FLOOR, now=T0 + 2 * HOUR, free_bytes=plenty).deleted == (
+        clip.id,
+    )

@@ -13,6 +13,8 @@ from custom_components.local_doorbell.recording.storage import (
     default_root,
     free_bytes,
     inside_config_dir,
+    legacy_default_root,
+    media_folder_of,
     validate_root,
 )
 
@@ -28,6 +30,13 @@ mountpoint-s3 /mnt/s3 fuse rw,nosuid 0 0
 /dev/sdb1 /mnt/my\040drive fuse.s3fs rw 0 0
 tmpfs /mnt/cloud/local tmpfs rw 0 0
 /dev/sdc1 /mnt/usb fuseblk rw 0 0
+127.0.0.1:/ /mnt/nfsmount nfs4 rw,vers=4.1,port=40123,addr=127.0.0.1 0 0
+localhost:/ /mnt/nfs-by-name nfs rw,vers=3,port=40123,mountport=40123,addr=127.0.0.1 0 0
+[::1]:/ /mnt/nfs6 nfs rw,port=40123 0 0
+gateway:/ /mnt/nfs-named nfs rw,vers=3,addr=127.0.0.53 0 0
+//127.0.0.1/cloud /mnt/smb-loop cifs rw,addr=127.0.0.1 0 0
+http://127.0.0.1:8080/ /mnt/webdav fuse rw,nosuid 0 0
+pi@localhost:/srv /mnt/sshfs-loop fuse.sshfs rw 0 0
 """
 
 
@@ -39,17 +48,17 @@ def config(tmp_path: Path) -> Path:
     return config
 
 
-def key_of(path: Path, config: Path, mounts: str = "") -> str:
+def key_of(path: Path, config: Path, mounts: str = "", media: tuple[str, ...] = ()) -> str:
     """Return the StorageError key validate_root raises for a path."""
     with pytest.raises(StorageError) as raised:
-        validate_root(path, config_dir=config, mounts=mounts)
+        validate_root(path, config_dir=config, media_dirs=media, mounts=mounts)
     assert str(raised.value) == raised.value.key
     return raised.value.key
 
 
 def test_a_new_folder_is_created_and_resolved(tmp_path: Path, config: Path) -> None:
     wanted = tmp_path / "media" / ".." / "media" / "local_doorbell"
-    root = validate_root(wanted, config_dir=config, mounts="")
+    root = validate_root(wanted, config_dir=config, media_dirs=(), mounts="")
     assert root == tmp_path / "media" / "local_doorbell"
     assert root.is_dir()
     assert list(root.iterdir()) == []  # the probe file is gone
@@ -57,7 +66,7 @@ def test_a_new_folder_is_created_and_resolved(tmp_path: Path, config: Path) -> N
 
 
 def test_the_real_mount_table_is_read(tmp_path: Path, config: Path) -> None:
-    assert validate_root(tmp_path / "clips", config_dir=config) == tmp_path / "clips"
+    assert validate_root(tmp_path / "clips", config_dir=config, media_dirs=()) == tmp_path / "clips"
 
 
 def test_not_absolute(config: Path) -> None:
@@ -84,7 +93,7 @@ def test_a_symlink_into_a_managed_folder(tmp_path: Path, config: Path) -> None:
 
 
 def test_inside_the_config_folder_is_allowed(config: Path) -> None:
-    root = validate_root(config / "media" / "local_doorbell", config_dir=config, mounts="")
+    root = validate_root(default_root(config), config_dir=config, media_dirs=(), mounts="")
     assert inside_config_dir(root, config)
 
 
@@ -122,6 +131,14 @@ def test_not_writable(tmp_path: Path, config: Path) -> None:
         ("/mnt/smb/clips", "not_creatable"),
         ("/mnt/sshfs/clips", "not_creatable"),
         ("/mnt/usb/clips", "not_creatable"),
+        # A share this machine serves itself: rclone nfsmount, a WebDAV or SMB bridge.
+        ("/mnt/nfsmount/clips", "loopback_mount"),
+        ("/mnt/nfs-by-name/clips", "loopback_mount"),
+        ("/mnt/nfs6/clips", "loopback_mount"),
+        ("/mnt/nfs-named/clips", "loopback_mount"),
+        ("/mnt/smb-loop/clips", "loopback_mount"),
+        ("/mnt/webdav/clips", "loopback_mount"),
+        ("/mnt/sshfs-loop/clips", "loopback_mount"),
     ],
 )
 def test_cloud_mounts(tmp_path: Path, config: Path, path: str, key: str) -> None:
@@ -134,19 +151,38 @@ def test_cloud_mounts(tmp_path: Path, config: Path, path: str, key: str) -> None
 
 
 def test_mount_table_lines_that_are_not_mounts(tmp_path: Path, config: Path) -> None:
-    assert validate_root(tmp_path / "clips", config_dir=config, mounts="garbage\n\n")
+    assert validate_root(tmp_path / "clips", config_dir=config, media_dirs=(), mounts="garbage\n\n")
 
 
 def test_no_mount_table(tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage, "MOUNTS_FILE", tmp_path / "no-such-file")
-    assert validate_root(tmp_path / "clips", config_dir=config) == tmp_path / "clips"
+    assert validate_root(tmp_path / "clips", config_dir=config, media_dirs=()) == tmp_path / "clips"
 
 
-def test_default_root(tmp_path: Path) -> None:
+def test_default_roots(tmp_path: Path) -> None:
     config = tmp_path / "config"
+    assert default_root(config) == config / "local_doorbell" / "recordings"
     media = {"local": "/media", "usb": "/media/usb"}
-    assert default_root(media, config) == Path("/media/local_doorbell")
-    assert default_root({}, config) == config / "media" / "local_doorbell"
+    assert legacy_default_root(media) == Path("/media/local_doorbell")
+    assert legacy_default_root({}) is None
+
+
+def test_media_folders_are_refused(tmp_path: Path, config: Path) -> None:
+    # Home Assistant's local media source serves them to every user, past our checks.
+    media = (str(tmp_path / "media"), str(config / "media"))
+    for inside in (tmp_path / "media", tmp_path / "media" / "doorbell", config / "media" / "x"):
+        assert key_of(inside, config, media=media) == "media_folder"
+    # A media folder inside the root would serve the clips below it just the same.
+    above = tmp_path / "clips"
+    assert key_of(above, config, media=(str(above / "AB12"),)) == "media_folder"
+    # Through a symlink too.
+    link = tmp_path / "innocent"
+    link.symlink_to(tmp_path / "media", target_is_directory=True)
+    assert media_folder_of(link / "clips", media) == media[0]
+    assert key_of(link / "clips", config, media=media) == "media_folder"
+    assert media_folder_of(default_root(config), media) is None
+    root = validate_root(default_root(config), config_dir=config, media_dirs=media, mounts="")
+    assert root == default_root(config)
 
 
 def test_free_bytes(tmp_path: Path) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+import logging
 from pathlib import Path
 import sqlite3
 import threading
+
+from ..recording.database import is_damage, set_aside
+
+_LOGGER = logging.getLogger(__name__)
 
 # A file of its own beside the clip index: the index may be set aside and rebuilt from the
 # clips' sidecars, the history must not go with it. Retention never touches it (no video).
@@ -64,12 +70,18 @@ class AuditEntry:
 
 
 class AuditLog:
-    """The audit table in a storage root's clip index; blocking, for an executor."""
+    """The audit log of a storage root; blocking, for an executor.
 
-    def __init__(self, root: Path) -> None:
-        """Use the index of the library at `root`; nothing is touched before the first call."""
+    A damaged file is moved aside, kept for inspection, and a new log started: the doorbell
+    goes on recording, and `on_set_aside` is told where the old one went.
+    """
+
+    def __init__(self, root: Path, on_set_aside: Callable[[Path], None] | None = None) -> None:
+        """Use the log in `root`; nothing is touched before the first call."""
         self.path = root / AUDIT_DB
         self._lock = threading.Lock()
+        self._on_set_aside = on_set_aside
+        self._checked = False  # whole, as far as a quick check of every page tells
 
     def record(
         self,
@@ -96,8 +108,7 @@ class AuditLog:
             "sha256": sha256,
             "destination": destination,
         }
-        with self._lock, closing(self._connect()) as db, db:
-            entry_id = db.execute(_INSERT, row).lastrowid
+        entry_id = self._run(lambda db: db.execute(_INSERT, row).lastrowid)
         assert entry_id is not None
         return AuditEntry(
             id=entry_id,
@@ -123,9 +134,37 @@ class AuditLog:
 
     def _select(self, *, clip_id: str | None, action: str | None, limit: int) -> list[AuditEntry]:
         params = {"clip_id": clip_id, "action": action, "limit": limit}
-        with self._lock, closing(self._connect()) as db:
-            rows = db.execute(_SELECT, params).fetchall()
+        rows = self._run(lambda db: db.execute(_SELECT, params).fetchall())
         return [_entry(row) for row in rows]
+
+    def _run[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Do `work` in a transaction; on a damaged file, set it aside and do it in a new one."""
+        with self._lock:
+            try:
+                return self._transaction(work)
+            except sqlite3.DatabaseError as err:
+                if not is_damage(err):
+                    raise
+                aside = set_aside(self.path)
+                _LOGGER.warning(
+                    "The audit log %s is damaged (%s); it was kept as %s and a new one started",
+                    self.path,
+                    err,
+                    aside.name,
+                )
+            if self._on_set_aside is not None:
+                self._on_set_aside(aside)
+            return self._transaction(work)
+
+    def _transaction[T](self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with closing(self._connect()) as db, db:
+            if not self._checked:
+                # Damage in a page no query reads would otherwise go unnoticed for years.
+                (check,) = db.execute("PRAGMA quick_check").fetchone()
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check: {check}")
+                self._checked = True
+            return work(db)
 
     def _connect(self) -> sqlite3.Connection:
         """Open (or create) the audit database and make sure its table is there."""

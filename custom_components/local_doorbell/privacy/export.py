@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-import hashlib
 import logging
-import os
 from pathlib import Path
 import sqlite3
 
@@ -14,14 +12,15 @@ from homeassistant.auth.models import User
 from homeassistant.components.logbook import async_log_entry
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
-from ..clips import async_find_clip, audit_log, libraries, signal_clips_changed
+from ..clips import async_find_clip, audit_log, camera_of, libraries, signal_clips_changed
 from ..compat import vol
 from ..const import DOMAIN
 from ..recording.library import Clip, Library, LibraryError
+from ..recording.relocate import copy_file
 from .audit import AuditAction, AuditEntry, AuditLog
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ ATTR_DESTINATION = "destination"
 EXPORT_SCHEMA = vol.Schema(
     {vol.Required(ATTR_CLIP_ID): cv.string, vol.Required(ATTR_DESTINATION): cv.string}
 )
-_CHUNK = 1024 * 1024
 
 
 class _Refused(Exception):
@@ -44,17 +42,19 @@ class _Refused(Exception):
 
 
 async def async_audit(
-    hass: HomeAssistant, library_root: Path, action: AuditAction, clip_id: str, user_id: str | None
+    call: ServiceCall, library_root: Path, action: AuditAction, clip: Clip, user: User | None
 ) -> None:
-    """Record a clip action the owner took; a failure is logged, as the action is done."""
-    user = await hass.auth.async_get_user(user_id) if user_id else None
-    audit = audit_log(hass, library_root)
+    """Record a clip action in the audit log and the logbook; a failure is logged, as it is done.
+
+    `user` is None for automations and scripts that Home Assistant runs by itself.
+    """
+    audit = audit_log(call.hass, library_root)
     try:
-        await hass.async_add_executor_job(
+        await call.hass.async_add_executor_job(
             lambda: audit.record(
                 action=action,
-                clip_id=clip_id,
-                user_id=user_id,
+                clip_id=clip.id,
+                user_id=user.id if user else None,
                 user_name=user.name if user else None,
                 sha256=None,
                 destination=None,
@@ -62,7 +62,10 @@ async def async_audit(
             )
         )
     except sqlite3.Error:
-        _LOGGER.exception("Could not write the audit entry: %s of clip %s", action, clip_id)
+        _LOGGER.exception("Could not write the audit entry: %s of clip %s", action, clip.id)
+    who = user.name if user else "an automation or script"
+    _LOGGER.info("Clip %s: %s by %s", clip.id, action, who)
+    _log(call, clip, f"clip {clip.id}: {action} by {who}")
 
 
 async def async_export_clip(call: ServiceCall) -> None:
@@ -110,17 +113,22 @@ async def async_export_clip(call: ServiceCall) -> None:
         user.id,
         entry.sha256,
     )
-    camera = er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{clip.device}_camera")
-    state = hass.states.get(camera) if camera else None
+    _log(call, clip, f"clip {clip_id} exported to {entry.destination} by {user.name}")
+    async_dispatcher_send(hass, signal_clips_changed(clip.device))
+
+
+def _log(call: ServiceCall, clip: Clip, message: str) -> None:
+    """Write an action on a clip to the logbook, as an entry of the doorbell's camera."""
+    camera = camera_of(call.hass, clip.device)
+    state = call.hass.states.get(camera) if camera else None
     async_log_entry(
-        hass,
+        call.hass,
         state.name if state else "Local Doorbell",
-        f"clip {clip_id} exported to {entry.destination} by {user.name}",
+        message,
         domain=DOMAIN,
         entity_id=camera,
         context=call.context,
     )
-    async_dispatcher_send(hass, signal_clips_changed(clip.device))
 
 
 def _invalid(key: str, placeholders: dict[str, str]) -> ServiceValidationError:
@@ -155,9 +163,11 @@ def _export(
     mp4, thumbnail = library.path_of(clip), library.thumbnail_of(clip)
     written: list[Path] = []
     try:
-        sha256 = _copy(mp4, folder / mp4.name, written)
+        sha256 = copy_file(mp4, folder / mp4.name)
+        written.append(folder / mp4.name)
         if thumbnail is not None and thumbnail.is_file():
-            _copy(thumbnail, folder / thumbnail.name, written)
+            copy_file(thumbnail, folder / thumbnail.name)
+            written.append(folder / thumbnail.name)
         return audit.record(
             action=AuditAction.EXPORT,
             clip_id=clip.id,
@@ -187,17 +197,3 @@ def _check_folder(hass: HomeAssistant, destination: str, roots: Iterable[Path]) 
     if not folder.is_dir():
         raise _Refused("destination_not_folder")
     return folder
-
-
-def _copy(source: Path, target: Path, written: list[Path]) -> str:
-    """Copy a file to a new file, never over an existing one; return the SHA-256 of the bytes."""
-    digest = hashlib.sha256()
-    # "x" refuses an existing file, and a symlink in its place, atomically.
-    with source.open("rb") as src, target.open("xb") as dst:
-        written.append(target)
-        while chunk := src.read(_CHUNK):
-            digest.update(chunk)
-            dst.write(chunk)
-        dst.flush()
-        os.fsync(dst.fileno())
-    return digest.hexdigest()

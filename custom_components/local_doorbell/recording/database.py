@@ -13,7 +13,9 @@ from .layout import Clip
 _LOGGER = logging.getLogger(__name__)
 
 DB_NAME = "index.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# kept_since: the time retention counts a clip's age from, its start unless that was later
+# than retention's clock (a clock set back since it was stamped). meta: retention's clock.
 _SCHEMA = f"""
 BEGIN;
 CREATE TABLE clips (
@@ -27,10 +29,13 @@ CREATE TABLE clips (
     size INTEGER NOT NULL,
     path TEXT NOT NULL,
     thumbnail TEXT,
-    protected INTEGER NOT NULL
+    protected INTEGER NOT NULL,
+    kept_since TEXT NOT NULL
 );
 CREATE INDEX clips_by_device ON clips (device, start_ts);
 CREATE INDEX clips_by_start ON clips (start_ts);
+CREATE INDEX clips_by_age ON clips (kept_since, id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
@@ -46,13 +51,13 @@ WHERE (:device IS NULL OR device = :device)
 ORDER BY start_ts DESC, id DESC
 LIMIT :limit
 """
-# Keyset paging: the rows after (:start_ts, :id) in age order; ('', '') starts at the oldest.
+# Keyset paging: the rows after (:kept_since, :id) in age order; ('', '') starts at the oldest.
 SELECT_OLDEST_UNPROTECTED = """
 SELECT * FROM clips
 WHERE protected = 0
   AND (:device IS NULL OR device = :device)
-  AND (start_ts, id) > (:start_ts, :id)
-ORDER BY start_ts, id
+  AND (kept_since, id) > (:kept_since, :id)
+ORDER BY kept_since, id
 LIMIT :limit
 """
 SELECT_TOTALS = """
@@ -60,12 +65,14 @@ SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clips WHERE (:device IS NULL OR dev
 """
 _INSERT = """
 INSERT INTO clips (
-    id, device, day, trigger, start_ts, end_ts, duration, size, path, thumbnail, protected
+    id, device, day, trigger, start_ts, end_ts, duration, size, path, thumbnail, protected,
+    kept_since
 ) VALUES (
     :id, :device, :day, :trigger, :start_ts, :end_ts, :duration, :size, :path, :thumbnail,
-    :protected
+    :protected, :kept_since
 )
 """
+CLOCK = "retention_clock"
 
 
 def open_index(path: Path) -> sqlite3.Connection:
@@ -73,25 +80,36 @@ def open_index(path: Path) -> sqlite3.Connection:
     try:
         return _connect(path)
     except sqlite3.DatabaseError as err:
-        # Only damage (or a schema not ours, raised without a code) is mended by a rebuild; a
-        # locked, unreachable or read-only index must stay where it is.
-        code = getattr(err, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF not in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}:
+        if not is_damage(err):
             raise
-        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            part = path.with_name(path.name + suffix)
-            if part.exists():
-                part.replace(part.with_name(f"{part.name}.corrupt-{stamp}"))
+        aside = set_aside(path)
         _LOGGER.warning(
-            "The clip index %s is unreadable (%s); it was moved aside as %s.corrupt-%s and is "
-            "rebuilt from the clip files",
+            "The clip index %s is unreadable (%s); it was moved aside as %s and is rebuilt "
+            "from the clip files",
             path,
             err,
-            path.name,
-            stamp,
+            aside.name,
         )
         return _connect(path)
+
+
+def is_damage(err: sqlite3.DatabaseError) -> bool:
+    """Tell whether an SQLite error means a damaged file (or a schema not ours).
+
+    A locked, unreachable or read-only database must stay where it is.
+    """
+    code = getattr(err, "sqlite_errorcode", None)  # none: raised by us, for a schema not ours
+    return code is None or code & 0xFF in {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged database (and its journals) out of the way, kept; return its new path."""
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.replace(part.with_name(f"{part.name}.corrupt-{stamp}"))
+    return path.with_name(f"{path.name}.corrupt-{stamp}")
 
 
 def _columns(db: sqlite3.Connection) -> frozenset[str]:
@@ -157,8 +175,21 @@ def insert(db: sqlite3.Connection, clip: Clip) -> None:
             "path": clip.path,
             "thumbnail": clip.thumbnail,
             "protected": clip.protected,
+            "kept_since": timestamp(clip.kept_since or clip.start),
         },
     )
+
+
+def read_clock(db: sqlite3.Connection) -> datetime | None:
+    """Return retention's clock as last saved, if it was."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (CLOCK,)).fetchone()
+    return None if row is None else datetime.fromisoformat(row[0])
+
+
+def save_clock(db: sqlite3.Connection, now: datetime) -> None:
+    """Save retention's clock, and start the age of clips stamped later than it at it."""
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (CLOCK, timestamp(now)))
+    db.execute("UPDATE clips SET kept_since = ?1 WHERE kept_since > ?1", (timestamp(now),))
 
 
 def to_clip(row: sqlite3.Row) -> Clip:
@@ -174,4 +205,5 @@ def to_clip(row: sqlite3.Row) -> Clip:
         path=row["path"],
         thumbnail=row["thumbnail"],
         protected=bool(row["protected"]),
+        kept_since=datetime.fromisoformat(row["kept_since"]),
     )

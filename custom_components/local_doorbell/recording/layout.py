@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 import json
 import logging
+import math
 import os
 from pathlib import Path
 import re
@@ -29,6 +30,10 @@ class LibraryError(Exception):
 
 class InvalidName(LibraryError, ValueError):
     """A device name that cannot be a folder under the storage root."""
+
+
+class DamagedSidecar(LibraryError):
+    """A clip's sidecar is there but cannot be read or trusted."""
 
 
 def utc(moment: datetime) -> datetime:
@@ -68,8 +73,12 @@ def new_clip_id(start: datetime, trigger: str) -> str:
 
 
 def is_clip_id(name: str) -> bool:
-    """Tell whether a file stem is a clip id this library made."""
-    return _CLIP_ID.fullmatch(name) is not None
+    """Tell whether a file stem is a clip id this library made (its time a real one)."""
+    try:
+        clip_id_parts(name)
+    except ValueError:
+        return False
+    return True
 
 
 def clip_id_parts(clip_id: str) -> tuple[datetime, str]:
@@ -77,8 +86,10 @@ def clip_id_parts(clip_id: str) -> tuple[datetime, str]:
     match = _CLIP_ID.fullmatch(clip_id)
     if match is None:
         raise ValueError(f"{clip_id!r} is not a clip id")
-    start = datetime.strptime(match["time"], _ID_TIME).replace(tzinfo=UTC)
-    return start, match["trigger"]
+    time = match["time"]  # YYYYMMDDTHHMMSSZ; a 13th month or a 61st minute is a ValueError
+    year, month, day = int(time[0:4]), int(time[4:6]), int(time[6:8])
+    hour, minute, second = int(time[9:11]), int(time[11:13]), int(time[13:15])
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC), match["trigger"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +106,8 @@ class Clip:
     path: str
     thumbnail: str | None
     protected: bool
+    # When retention began counting its age; the index keeps it, None until indexed.
+    kept_since: datetime | None = None
 
 
 def write_sidecar(path: Path, clip: Clip) -> None:
@@ -121,7 +134,10 @@ def write_sidecar(path: Path, clip: Clip) -> None:
 def read_sidecar(
     path: Path, *, clip_id: str, device: str, mp4: str, jpg: str | None
 ) -> Clip | None:
-    """Read the sidecar of a clip found on disk as `mp4`; None if missing or not trusted."""
+    """Read the sidecar of a clip found on disk as `mp4`; None if there is none.
+
+    Raise DamagedSidecar for one that cannot be read or describes another clip.
+    """
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         clip = Clip(
@@ -138,14 +154,16 @@ def read_sidecar(
         )
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        _LOGGER.warning("Ignoring unreadable clip sidecar %s: %s", path, err)
-        return None
+    # Whatever a damaged or hostile file holds: 1e999 (OverflowError), nesting deeper than the
+    # parser's recursion limit (RecursionError), text that is no JSON or no time (ValueError).
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError) as err:
+        raise DamagedSidecar(f"{path}: {type(err).__name__}: {err}") from err
+    if not (math.isfinite(clip.duration) and clip.duration >= 0 and clip.size >= 0):
+        raise DamagedSidecar(f"{path}: duration {clip.duration}, size {clip.size}")
     # Paths come from where the files lie, never from the sidecar; one that names another
     # clip or device was moved or tampered with.
     if clip.id != clip_id or clip.device != device:
-        _LOGGER.warning("Ignoring clip sidecar %s: it describes another clip", path)
-        return None
+        raise DamagedSidecar(f"{path} describes another clip")
     return clip
 
 

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from typing import Protocol
 
+from .clock import RetentionClock
 from .database import (
     DB_NAME,
     EARLIEST,
@@ -22,6 +23,8 @@ from .database import (
     SELECT_TOTALS,
     insert,
     open_index,
+    read_clock,
+    save_clock,
     timestamp,
     to_clip,
 )
@@ -99,9 +102,10 @@ class ClipResultLike(Protocol):
 class Library:
     """The clips under one storage root and their SQLite index; blocking, for an executor."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, clock: RetentionClock | None = None) -> None:
         """Use `root` as the storage root; nothing is touched until `open()`."""
         self.root = root.resolve()
+        self._clock = clock or RetentionClock()
         # One connection shared by the executor's threads, one at a time. Re-entrant, as
         # public methods call each other.
         self._lock = threading.RLock()
@@ -172,6 +176,7 @@ class Library:
             if result.thumbnail is not None and jpg.exists()
             else None,
             protected=False,
+            kept_since=utc(result.start),
         )
         with self._lock:
             db = self._connection()
@@ -265,17 +270,29 @@ class Library:
                 db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
         _LOGGER.debug("Deleted clip %s", clip_id)
 
+    def retention_time(self, wall: datetime) -> datetime:
+        """Return retention's time for a reading of the system clock, and save it.
+
+        See `RetentionClock`. A clip stamped later than that time (the clock was set back
+        since) has its age counted from it.
+        """
+        with self._lock:
+            now = self._clock.now(wall, read_clock(self._connection()))
+            with self._write() as db:
+                save_clock(db, now)
+        return now
+
     def oldest_unprotected(
         self, device: str | None = None, *, after: Clip | None = None, limit: int = 100
     ) -> list[Clip]:
         """Return up to `limit` unprotected clips, oldest first, of one device if given.
 
-        Ties in start time are broken by id. With `after`, the list starts past that clip:
-        passing the last clip of one call pages through the rest.
+        Age counts from `kept_since`; ties are broken by id. With `after`, the list starts past
+        that clip: passing the last clip of one call pages through the rest.
         """
         params = {
             "device": device,
-            "start_ts": "" if after is None else timestamp(after.start),
+            "kept_since": "" if after is None else timestamp(after.kept_since or after.start),
             "id": "" if after is None else after.id,
             "limit": limit,
         }
@@ -373,7 +390,11 @@ class Library:
             db.executemany("DELETE FROM clips WHERE id = ?", [(clip_id,) for clip_id in stale])
             for _, path in unindexed:
                 device = path.partition("/")[0]
-                clip, source = describe(self.root, device, self.root / path)
+                try:
+                    clip, source = describe(self.root, device, self.root / path)
+                except OSError as err:  # one file that cannot be read is no reason to stop
+                    _LOGGER.warning("Clip %s is not indexed: %s", path, err)
+                    continue
                 insert(db, clip)
                 added[source] += 1
         _LOGGER.info(

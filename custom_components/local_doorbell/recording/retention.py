@@ -47,12 +47,13 @@ def apply_retention(
 ) -> RetentionResult:
     """Apply the policy, oldest unprotected clips first; protected clips are never deleted.
 
-    With `device`, only that device's clips are considered and counted (a storage root
-    shared by doorbells with different policies). The clips are read from the index a page
-    at a time and each page's deletions are committed together, so a pass costs what it
-    deletes, not what the library holds.
+    `now` is the system clock; clips age by `Library.retention_time`, which no jump of it
+    moves forward. With `device`, only that device's clips are considered and counted (a
+    storage root shared by doorbells with different policies). The clips are read from the
+    index a page at a time and each page's deletions are committed together, so a pass costs
+    what it deletes, not what the library holds.
     """
-    now = utc(now)
+    now = library.retention_time(utc(now))
     cutoff = None if policy.max_age is None else now - policy.max_age
     excess = 0
     if policy.max_total_bytes is not None:
@@ -64,7 +65,7 @@ def apply_retention(
                 # Too old, over the size limit, or short of free space: each limit deletes a
                 # run of the oldest clips, so the first clip no limit wants ends the pass.
                 if not (
-                    (cutoff is not None and clip.start < cutoff)
+                    (cutoff is not None and (clip.kept_since or clip.start) < cutoff)
                     or excess > 0
                     or free_bytes() < policy.min_free_bytes
                 ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Callable, Iterator, Set
 from datetime import timedelta
 from enum import StrEnum
 import logging
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .layout import (
     Clip,
+    DamagedSidecar,
     clip_id_parts,
     is_clip_id,
     is_device,
@@ -73,7 +74,10 @@ def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, str], int]:
             for name in files:
                 stem, _, suffix = name.partition(".")
                 if suffix == "mp4":
-                    if stem in busy or not is_clip_id(stem):
+                    if stem in busy:
+                        continue
+                    if not is_clip_id(stem):
+                        _LOGGER.warning("Ignoring %s: not a clip", os.path.join(folder, name))
                         continue
                     if stem in found:
                         path = os.path.join(folder, name)
@@ -86,14 +90,37 @@ def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, str], int]:
                     suffix == "json.tmp"
                     or (suffix in {"jpg", "json"} and f"{stem}.mp4" not in names)
                 ) and (stem not in busy and is_clip_id(stem)):
-                    os.unlink(os.path.join(folder, name))
-                    emptied += 1
+                    emptied += _remove(os.path.join(folder, name), os.unlink)
             removed += emptied
             # Emptied by deletions; a busy clip's folder has its files, or is today's and gets
             # made again by the next clip_paths().
             if emptied == len(names):
-                os.rmdir(folder)
+                _remove(folder, os.rmdir)
     return found, removed
+
+
+def _remove(path: str, remove: Callable[[str], None]) -> int:
+    """Remove a leftover; one that cannot be removed is logged and left. Return 1 if removed."""
+    try:
+        remove(path)
+    except OSError as err:
+        _LOGGER.warning("Could not remove the leftover %s: %s", path, err)
+        return 0
+    return 1
+
+
+def clip_files(root: Path) -> Iterator[str]:
+    """Yield the files of every clip under `root` (video, thumbnail, sidecar), relative, POSIX."""
+    for device in _folders(str(root)):
+        if not is_device(device):
+            continue
+        for day in _folders(os.path.join(root, device)):
+            if parse_day(day) is None:
+                continue
+            files, _ = _files(os.path.join(root, device, day))
+            for name in sorted(files):
+                if is_clip_id(name.partition(".")[0]):
+                    yield f"{device}/{day}/{name}"
 
 
 def describe(root: Path, device: str, mp4: Path) -> tuple[Clip, Source]:
@@ -102,10 +129,19 @@ def describe(root: Path, device: str, mp4: Path) -> tuple[Clip, Source]:
     jpg = mp4.with_suffix(".jpg")
     thumbnail = jpg.relative_to(root).as_posix() if jpg.exists() else None
     sidecar = mp4.with_suffix(".json")
-    clip = read_sidecar(sidecar, clip_id=mp4.stem, device=device, mp4=path, jpg=thumbnail)
-    if clip is not None:
-        return clip, Source.SIDECAR
-    # No sidecar: the process stopped between writing the video and indexing it.
+    try:
+        clip = read_sidecar(sidecar, clip_id=mp4.stem, device=device, mp4=path, jpg=thumbnail)
+    except DamagedSidecar as err:
+        # It may have held the owner's protection, which must never be lost: the clip comes
+        # back protected, until someone unprotects it.
+        _LOGGER.warning("Unreadable clip sidecar %s; the clip is kept protected", err)
+        protected = True
+    else:
+        if clip is not None:
+            return clip, Source.SIDECAR
+        # No sidecar: the process stopped between writing the video and indexing it, before
+        # anyone could protect the clip.
+        protected = False
     duration = probe_duration(mp4)
     if duration is None:
         _LOGGER.warning("Clip %s cannot be read; it is kept with a duration of 0", mp4)
@@ -120,7 +156,7 @@ def describe(root: Path, device: str, mp4: Path) -> tuple[Clip, Source]:
         size=mp4.stat().st_size,
         path=path,
         thumbnail=thumbnail,
-        protected=False,
+        protected=protected,
     )
     # Written now, so that the next rebuild need not read the video again.
     write_sidecar(sidecar, clip)
