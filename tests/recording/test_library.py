@@ -7,6 +7,7 @@ from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 import json
+import logging
 import os
 from pathlib import Path
 import re
@@ -369,13 +370,26 @@ def test_an_unopenable_index_is_left_alone(library: Library, root: Path) -> None
     assert not list(root.glob("*.corrupt-*"))
 
 
+def test_index_of_an_earlier_release_is_rebuilt_quietly(
+    library: Library, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clip = record_clip(library)
+    library.set_protected(clip.id, True)
+    library.close()
+    (root / "index.sqlite3").unlink()
+    with closing(sqlite3.connect(root / "index.sqlite3")) as db:
+        db.executescript("CREATE TABLE clips (id TEXT PRIMARY KEY); PRAGMA user_version = 1;")
+    library.open()
+    assert library.clips() == [library.get(clip.id)]
+    assert library.get(clip.id).protected
+    # An upgrade is no damage: nothing set aside, nothing above INFO.
+    assert not list(root.glob("index.sqlite3.corrupt-*"))
+    assert not [record for record in caplog.records if record.levelno > logging.INFO]
+
+
 @pytest.mark.parametrize(
     "script",
-    [
-        "CREATE TABLE clips (id TEXT PRIMARY KEY); PRAGMA user_version = 1;",
-        "CREATE TABLE other (id TEXT);",
-        "PRAGMA user_version = 7;",
-    ],
+    ["CREATE TABLE other (id TEXT);", "PRAGMA user_version = 7;"],
 )
 def test_index_of_another_schema_is_rebuilt(library: Library, root: Path, script: str) -> None:
     clip = record_clip(library)

@@ -75,9 +75,18 @@ INSERT INTO clips (
 CLOCK = "retention_clock"
 
 
+class _Outdated(sqlite3.DatabaseError):
+    """The index of an earlier release: rebuilt from the sidecars, nothing lost."""
+
+
 def open_index(path: Path) -> sqlite3.Connection:
     """Open the index; one that is unreadable or not ours is moved aside and a new one made."""
     try:
+        return _connect(path)
+    except _Outdated as err:
+        _LOGGER.info("The clip index %s is rebuilt from the clip files (%s)", path, err)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
         return _connect(path)
     except sqlite3.DatabaseError as err:
         if not is_damage(err):
@@ -140,6 +149,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         columns = _columns(db)
         if version == 0 and db.execute("SELECT 1 FROM sqlite_master").fetchone() is None:
             db.executescript(_SCHEMA)
+        elif 0 < version < SCHEMA_VERSION:
+            raise _Outdated(f"made by an earlier release, schema version {version}")
         elif version != SCHEMA_VERSION or columns != _COLUMNS:
             # No migrations: the sidecars make a rebuild lossless.
             raise sqlite3.DatabaseError(f"schema version {version} with columns {sorted(columns)}")

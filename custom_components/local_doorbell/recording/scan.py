@@ -62,41 +62,44 @@ def find_clips(root: Path, busy: Set[str]) -> tuple[dict[str, str], int]:
     """
     found: dict[str, str] = {}
     removed = 0
+    for relative, folder in _day_folders(root):
+        files, names = _files(folder)
+        emptied = 0
+        for name in files:
+            stem, _, suffix = name.partition(".")
+            if suffix == "mp4":
+                if stem in busy:
+                    continue
+                if not is_clip_id(stem):
+                    _LOGGER.warning("Ignoring %s: not a clip", os.path.join(folder, name))
+                    continue
+                if stem in found:
+                    path = os.path.join(folder, name)
+                    _LOGGER.warning("Clip %s exists twice; %s is not indexed", stem, path)
+                else:
+                    found[stem] = f"{relative}/{name}"
+            # A sidecar half-written by a crash, or the thumbnail and sidecar of a clip
+            # whose deletion was interrupted after the video was gone.
+            elif (
+                suffix == "json.tmp" or (suffix in {"jpg", "json"} and f"{stem}.mp4" not in names)
+            ) and (stem not in busy and is_clip_id(stem)):
+                emptied += _remove(os.path.join(folder, name), os.unlink)
+        removed += emptied
+        # Emptied by deletions; a busy clip's folder has its files, or is today's and gets
+        # made again by the next clip_paths().
+        if emptied == len(names):
+            _remove(folder, os.rmdir)
+    return found, removed
+
+
+def _day_folders(root: Path) -> Iterator[tuple[str, str]]:
+    """Yield each `device/day` folder under `root`: relative in POSIX form, and its path."""
     for device in _folders(str(root)):
         if not is_device(device):
             continue
         for day in _folders(os.path.join(root, device)):
-            if parse_day(day) is None:
-                continue
-            folder = os.path.join(root, device, day)
-            files, names = _files(folder)
-            emptied = 0
-            for name in files:
-                stem, _, suffix = name.partition(".")
-                if suffix == "mp4":
-                    if stem in busy:
-                        continue
-                    if not is_clip_id(stem):
-                        _LOGGER.warning("Ignoring %s: not a clip", os.path.join(folder, name))
-                        continue
-                    if stem in found:
-                        path = os.path.join(folder, name)
-                        _LOGGER.warning("Clip %s exists twice; %s is not indexed", stem, path)
-                    else:
-                        found[stem] = f"{device}/{day}/{name}"
-                # A sidecar half-written by a crash, or the thumbnail and sidecar of a clip
-                # whose deletion was interrupted after the video was gone.
-                elif (
-                    suffix == "json.tmp"
-                    or (suffix in {"jpg", "json"} and f"{stem}.mp4" not in names)
-                ) and (stem not in busy and is_clip_id(stem)):
-                    emptied += _remove(os.path.join(folder, name), os.unlink)
-            removed += emptied
-            # Emptied by deletions; a busy clip's folder has its files, or is today's and gets
-            # made again by the next clip_paths().
-            if emptied == len(names):
-                _remove(folder, os.rmdir)
-    return found, removed
+            if parse_day(day) is not None:
+                yield f"{device}/{day}", os.path.join(root, device, day)
 
 
 def _remove(path: str, remove: Callable[[str], None]) -> int:
@@ -111,16 +114,11 @@ def _remove(path: str, remove: Callable[[str], None]) -> int:
 
 def clip_files(root: Path) -> Iterator[str]:
     """Yield the files of every clip under `root` (video, thumbnail, sidecar), relative, POSIX."""
-    for device in _folders(str(root)):
-        if not is_device(device):
-            continue
-        for day in _folders(os.path.join(root, device)):
-            if parse_day(day) is None:
-                continue
-            files, _ = _files(os.path.join(root, device, day))
-            for name in sorted(files):
-                if is_clip_id(name.partition(".")[0]):
-                    yield f"{device}/{day}/{name}"
+    for relative, folder in _day_folders(root):
+        files, _ = _files(folder)
+        for name in sorted(files):
+            if is_clip_id(name.partition(".")[0]):
+                yield f"{relative}/{name}"
 
 
 def describe(root: Path, device: str, mp4: Path) -> tuple[Clip, Source]:
