@@ -10,8 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .devices.base import DoorbellError
-from .entity import LocalDoorbellEntity
-from .runtime import LocalDoorbellConfigEntry
+from .entity import DoorbellEntity
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -27,7 +27,7 @@ async def async_setup_entry(
     async_add_entities([LocalDoorbellCamera(entry)])
 
 
-class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
+class LocalDoorbellCamera(DoorbellEntity, Camera):
     """The doorbell's picture, named after the device."""
 
     _attr_supported_features = CameraEntityFeature.STREAM
@@ -35,7 +35,7 @@ class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
     def __init__(self, entry: LocalDoorbellConfigEntry) -> None:
         """Set up both parents."""
         Camera.__init__(self)
-        LocalDoorbellEntity.__init__(self, entry, CAMERA)
+        DoorbellEntity.__init__(self, entry, CAMERA)
         # The relay passes only RTP interleaved in its connection: no UDP to try first.
         self.stream_options[CONF_RTSP_TRANSPORT] = "tcp"
 
@@ -51,7 +51,7 @@ class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
         if cached is not None:
             return cached
         try:
-            return await self.runtime.device.snapshot()
+            return await self.coordinator.device.snapshot()
         except DoorbellError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="snapshot_failed"

@@ -25,7 +25,7 @@ from .const import (
 from .devices.base import (
     CannotConnect,
     CloudSwitch,
-    DeviceInfo,
+    DeviceIdentity,
     DoorbellDevice,
     InvalidAuth,
     StreamUrls,
@@ -33,11 +33,11 @@ from .devices.base import (
     host_and_port,
     url_host,
 )
-from .devices.detect import Protocol, network_device
+from .devices.detect import DeviceApi, network_device
 from .devices.generic import GenericDoorbell
 from .devices.rtsp_relay import RtspRelay
+from .models import LocalDoorbellConfigEntry
 from .privacy.egress import EgressRefused, UnresolvableHost, check_host, local_only_session
-from .runtime import LocalDoorbellConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,23 +47,23 @@ ISSUE_UNSUPPORTED_STREAM = "unsupported_stream"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Connection:
-    """A probed doorbell, ready for the runtime."""
+    """A probed doorbell, ready for the runtime model."""
 
     device: DoorbellDevice
-    info: DeviceInfo
+    identity: DeviceIdentity
     urls: StreamUrls
     cloud_enabled: bool | None  # None: the device has no local cloud switch
     configuration_url: str | None
 
 
-def entry_protocol(data: Mapping[str, Any]) -> Protocol:
+def entry_protocol(data: Mapping[str, Any]) -> DeviceApi:
     """Return how an entry reaches its doorbell."""
-    return Protocol(data[CONF_PROTOCOL])
+    return DeviceApi(data[CONF_PROTOCOL])
 
 
 def entry_hosts(data: Mapping[str, Any]) -> list[tuple[str, int]]:
     """Return every host (and port) an entry's device is reached at, for the egress check."""
-    if data.get(CONF_PROTOCOL) != Protocol.GENERIC:  # a protocol yet to detect is a network one
+    if data.get(CONF_PROTOCOL) != DeviceApi.GENERIC:  # a protocol yet to detect is a network one
         return [(data[CONF_HOST], data[CONF_PORT])]
     urls = [data[CONF_STREAM_URL], *filter(None, [data.get(CONF_SNAPSHOT_URL)])]
     return [host_and_port(url) for url in urls]
@@ -72,7 +72,7 @@ def entry_hosts(data: Mapping[str, Any]) -> list[tuple[str, int]]:
 def entry_device(session: ClientSession, data: Mapping[str, Any], serial: str) -> DoorbellDevice:
     """Return the driver an entry's data describe."""
     protocol = entry_protocol(data)
-    if protocol is Protocol.GENERIC:
+    if protocol is DeviceApi.GENERIC:
         return GenericDoorbell(
             session,
             stream_url=data[CONF_STREAM_URL],
@@ -165,7 +165,7 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
     local = StreamUrls(main=await relay.local_url(urls.main), sub=await relay.local_url(urls.sub))
     return Connection(
         device=device,
-        info=info,
+        identity=info,
         urls=local,
         cloud_enabled=cloud_enabled,
         configuration_url=_configuration_url(entry.data),
@@ -174,7 +174,7 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
 
 def _configuration_url(data: Mapping[str, Any]) -> str | None:
     """Return the device's own web page; a generic camera's is not known."""
-    if entry_protocol(data) is Protocol.GENERIC:
+    if entry_protocol(data) is DeviceApi.GENERIC:
         return None
     return f"http://{url_host(data[CONF_HOST])}:{data[CONF_PORT]}/"
 

@@ -17,7 +17,7 @@ from homeassistant.components.homeassistant.exposed_entities import (
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 
-from ..const import DOMAIN
+from .const import DOMAIN
 
 CLOUD_ASSISTANTS = ("cloud.alexa", "cloud.google_assistant")
 ISSUE_EXPOSED = "exposed_to_cloud"
