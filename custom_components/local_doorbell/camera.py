@@ -5,12 +5,10 @@ from __future__ import annotations
 from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
 from homeassistant.components.stream import CONF_RTSP_TRANSPORT
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
-from .devices.base import DoorbellError
 from .entity import DoorbellEntity
+from .errors import raise_translated
 from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -48,11 +46,9 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
     ) -> bytes | None:
         """Return the newest keyframe the recorder holds, else a snapshot from the device."""
         cached = await self.hass.async_add_executor_job(self.runtime.clips.latest_jpeg)
-        if cached is not None:
-            return cached
-        try:
-            return await self.coordinator.device.snapshot()
-        except DoorbellError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="snapshot_failed"
-            ) from err
+        return cached if cached is not None else await self._async_snapshot()
+
+    @raise_translated("snapshot_failed")
+    async def _async_snapshot(self) -> bytes:
+        """Return a snapshot from the device."""
+        return await self.coordinator.device.snapshot()
