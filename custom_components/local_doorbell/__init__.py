@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
@@ -9,30 +10,24 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .buttons import async_track_button
-from .clips import ClipManager, async_acquire_library, async_release_library
-from .connection import async_connect
-from .const import (
-    CONF_BUTTON_ENTITY,
-    CONF_KEEP_CLOUD_OFF,
-    CONF_MOTION_ENTITY,
-    CONF_PROTOCOL,
-    DEFAULT_KEEP_CLOUD_OFF,
-    DOMAIN,
-)
-from .devices.detect import Protocol
-from .devices.generic import GenericDoorbell
-from .http import async_register_views
-from .privacy.backup import (
+from .backup_guard import (
     async_check_backups,
     async_recheck_backups,
     async_setup_backup_guard,
 )
-from .privacy.exposure import async_guard_exposure
-from .privacy.vendor_cloud import ISSUE_VENDOR_CLOUD_ON
-from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
+from .clips import ClipManager, async_acquire_library, async_release_library
+from .connection import async_connect
+from .const import CONF_BUTTON_ENTITY, CONF_MOTION_ENTITY, CONF_PROTOCOL, DOMAIN
+from .coordinator import DoorbellCoordinator
+from .devices.detect import DeviceApi
+from .devices.generic import GenericDoorbell
+from .exposure import async_guard_exposure
+from .generic_tracking import async_track_button
+from .models import DoorbellOptions, LocalDoorbellConfigEntry, LocalDoorbellData
 from .services import async_setup_services
 from .storage_root import async_prepare_storage
+from .vendor_cloud import ISSUE_VENDOR_CLOUD_ON
+from .views import async_register_views
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
@@ -59,35 +54,47 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
     """Connect to the doorbell, start recording and set up its entities."""
     connection = await async_connect(hass, entry)
-    info = connection.info
-    settings, exposed = await async_prepare_storage(hass, entry)
-    library = await async_acquire_library(hass, settings.root)
+    serial = connection.identity.serial
+    options = DoorbellOptions.from_options(hass, entry.options)
+    root, exposed = await async_prepare_storage(hass, entry, options.root)
+    options = replace(options, root=root)
+    library = await async_acquire_library(hass, root)
     clips = ClipManager(
         hass,
-        serial=info.serial,
+        entry,
+        serial=serial,
         stream_url=connection.urls.main,
-        settings=settings,
+        options=options,
         library=library,
         exposed=exposed,
     )
     # Run at unload, and when a later step of this setup fails: the recorder must not outlive
     # its entry (its thread and the device's RTSP session would stay).
     entry.async_on_unload(partial(_async_close, hass, clips))
-    await async_check_backups(hass, library.root)
-    entry.runtime_data = runtime = DoorbellRuntime(
-        device=connection.device,
-        info=info,
+    await async_check_backups(hass, root)
+    coordinator = DoorbellCoordinator(
+        hass,
+        entry,
+        connection.device,
+        connection.identity,
+        cloud_enabled=connection.cloud_enabled,
+        keep_cloud_off=options.keep_cloud_off,
+        configuration_url=connection.configuration_url,
+    )
+    entry.runtime_data = LocalDoorbellData(
+        identity=connection.identity,
         urls=connection.urls,
         configuration_url=connection.configuration_url,
-        cloud_enabled=connection.cloud_enabled,
+        options=options,
+        coordinator=coordinator,
         clips=clips,
-        keep_cloud_off=entry.options.get(CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF),
     )
-    if runtime.keep_cloud_off:
-        await runtime.async_enforce_cloud_off(hass)
+    if options.keep_cloud_off:
+        await coordinator.async_enforce_cloud_off()
     else:
-        ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{info.serial}")
-    runtime.async_add_listener(clips.handle_event)
+        ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{serial}")
+    for kind in options.triggers:
+        entry.async_on_unload(coordinator.async_subscribe_event(kind, clips.handle_event))
     if isinstance(connection.device, GenericDoorbell):
         entry.async_on_unload(
             async_track_button(
@@ -105,9 +112,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
 
     entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_finish_recording))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    entry.async_on_unload(async_guard_exposure(hass, info.serial))
+    entry.async_on_unload(async_guard_exposure(hass, serial))
     entry.async_create_background_task(
-        hass, runtime.async_run(hass, entry), f"{DOMAIN} events {info.serial}"
+        hass, coordinator.async_listen(), f"{DOMAIN} events {serial}"
     )
     return True
 
@@ -117,7 +124,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEnt
     if entry.version > 1:
         return False  # made by a newer release (2026.2 asks us; later releases refuse it)
     hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_PROTOCOL: Protocol.DAHUA}, minor_version=2
+        entry, data={**entry.data, CONF_PROTOCOL: DeviceApi.DAHUA}, minor_version=2
     )
     return True
 
@@ -130,5 +137,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntr
 async def _async_close(hass: HomeAssistant, clips: ClipManager) -> None:
     """Stop recording and let go of the library (the last doorbell using it closes it)."""
     await clips.async_stop()
-    await async_release_library(hass, clips.settings.root)
+    await async_release_library(hass, clips.options.root)
     await async_recheck_backups(hass)

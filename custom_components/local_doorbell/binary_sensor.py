@@ -11,22 +11,23 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .devices.base import CloudSwitch, DoorbellEvent, EventKind
-from .entity import LocalDoorbellEntity
-from .runtime import DoorbellRuntime, LocalDoorbellConfigEntry
+from .coordinator import DoorbellCoordinator, DoorbellState
+from .devices.base import CloudSwitch
+from .entity import DoorbellEntity
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class LocalDoorbellBinarySensorDescription(BinarySensorEntityDescription):
-    """A binary sensor read from the runtime."""
+    """A binary sensor read from the doorbell's pushed state."""
 
-    value_fn: Callable[[DoorbellRuntime], bool | None]
-    exists_fn: Callable[[DoorbellRuntime], bool] = lambda _: True
+    value_fn: Callable[[DoorbellState], bool | None]
+    exists_fn: Callable[[DoorbellCoordinator], bool] = lambda _: True
     always_available: bool = False
 
 
@@ -35,22 +36,22 @@ BINARY_SENSORS: tuple[LocalDoorbellBinarySensorDescription, ...] = (
         key="motion",
         translation_key="motion",
         device_class=BinarySensorDeviceClass.MOTION,
-        value_fn=lambda rt: rt.active.get(EventKind.MOTION, False),
-        exists_fn=lambda rt: rt.info.has_motion,
+        value_fn=lambda state: state.motion,
+        exists_fn=lambda coordinator: coordinator.identity.has_motion,
     ),
     LocalDoorbellBinarySensorDescription(
         key="person",
         translation_key="person",
         device_class=BinarySensorDeviceClass.OCCUPANCY,
-        value_fn=lambda rt: rt.active.get(EventKind.PERSON, False),
-        exists_fn=lambda rt: rt.info.has_person,
+        value_fn=lambda state: state.person,
+        exists_fn=lambda coordinator: coordinator.identity.has_person,
     ),
     LocalDoorbellBinarySensorDescription(
         key="event_connection",
         translation_key="event_connection",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda rt: rt.connected,
+        value_fn=lambda state: state.connected,
         always_available=True,
     ),
     LocalDoorbellBinarySensorDescription(
@@ -58,8 +59,8 @@ BINARY_SENSORS: tuple[LocalDoorbellBinarySensorDescription, ...] = (
         translation_key="vendor_cloud",
         device_class=BinarySensorDeviceClass.PROBLEM,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda rt: rt.cloud_enabled,
-        exists_fn=lambda rt: isinstance(rt.device, CloudSwitch),
+        value_fn=lambda state: state.cloud_enabled,
+        exists_fn=lambda coordinator: isinstance(coordinator.device, CloudSwitch),
     ),
 )
 
@@ -73,11 +74,11 @@ async def async_setup_entry(
     async_add_entities(
         LocalDoorbellBinarySensor(entry, description)
         for description in BINARY_SENSORS
-        if description.exists_fn(entry.runtime_data)
+        if description.exists_fn(entry.runtime_data.coordinator)
     )
 
 
-class LocalDoorbellBinarySensor(LocalDoorbellEntity, BinarySensorEntity):
+class LocalDoorbellBinarySensor(DoorbellEntity, BinarySensorEntity):
     """A binary sensor of one doorbell."""
 
     entity_description: LocalDoorbellBinarySensorDescription
@@ -89,12 +90,5 @@ class LocalDoorbellBinarySensor(LocalDoorbellEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool | None:
-        """Return the value from the runtime."""
-        return self.entity_description.value_fn(self.runtime)
-
-    @callback
-    def _handle_event(self, event: DoorbellEvent) -> None:
-        if event.kind.value == self.entity_description.key:
-            self.async_write_ha_state()
-        else:
-            super()._handle_event(event)
+        """Return the value from the pushed state."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
 from homeassistant.components.stream import CONF_RTSP_TRANSPORT
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
-from .devices.base import DoorbellError
-from .entity import LocalDoorbellEntity
-from .runtime import LocalDoorbellConfigEntry
+from .entity import DoorbellEntity
+from .errors import raise_translated
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -27,7 +25,7 @@ async def async_setup_entry(
     async_add_entities([LocalDoorbellCamera(entry)])
 
 
-class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
+class LocalDoorbellCamera(DoorbellEntity, Camera):
     """The doorbell's picture, named after the device."""
 
     _attr_supported_features = CameraEntityFeature.STREAM
@@ -35,7 +33,7 @@ class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
     def __init__(self, entry: LocalDoorbellConfigEntry) -> None:
         """Set up both parents."""
         Camera.__init__(self)
-        LocalDoorbellEntity.__init__(self, entry, CAMERA)
+        DoorbellEntity.__init__(self, entry, CAMERA)
         # The relay passes only RTP interleaved in its connection: no UDP to try first.
         self.stream_options[CONF_RTSP_TRANSPORT] = "tcp"
 
@@ -48,11 +46,9 @@ class LocalDoorbellCamera(LocalDoorbellEntity, Camera):
     ) -> bytes | None:
         """Return the newest keyframe the recorder holds, else a snapshot from the device."""
         cached = await self.hass.async_add_executor_job(self.runtime.clips.latest_jpeg)
-        if cached is not None:
-            return cached
-        try:
-            return await self.runtime.device.snapshot()
-        except DoorbellError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="snapshot_failed"
-            ) from err
+        return cached if cached is not None else await self._async_snapshot()
+
+    @raise_translated("snapshot_failed")
+    async def _async_snapshot(self) -> bytes:
+        """Return a snapshot from the device."""
+        return await self.coordinator.device.snapshot()

@@ -1,33 +1,37 @@
-"""One doorbell's recorder in Home Assistant: triggers, finished clips, retention, privacy mode."""
+"""Clips in Home Assistant: shared libraries, the audit, and one doorbell's recorder."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 import logging
 from pathlib import Path
+import sqlite3
 
 from homeassistant.auth.models import User
 from homeassistant.auth.permissions.const import POLICY_READ
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_connect, async_dispatcher_send
+from homeassistant.components.logbook import async_log_entry
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, ServiceCall, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, TRIGGER_RING
+from .const import DOMAIN
+from .coordinator import ClipStatsCoordinator
 from .devices.base import DoorbellEvent
+from .entity import entity_id_of
+from .models import DoorbellOptions
 from .privacy.audit import AuditAction, AuditLog
 from .recording.clip import ClipResult
-from .recording.library import Clip, Library, UnknownClip, UnsafePath
+from .recording.library import Clip, Library, UnknownClip
 from .recording.recorder import Recorder
 from .recording.retention import apply_retention
 from .recording.storage import free_bytes
-from .settings import RecordingSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,27 +41,6 @@ DATA_LIBRARIES_LOCK = f"{DOMAIN}_libraries_lock"
 ISSUE_STORAGE_FULL = "storage_full"
 ISSUE_AUDIT_SET_ASIDE = "audit_log_damaged"
 DATA_AUDIT_LOGS: HassKey[dict[Path, AuditLog]] = HassKey(f"{DOMAIN}_audit_logs")
-
-
-def signal_clips_changed(serial: str) -> str:
-    """Return the dispatcher signal sent when a doorbell's clips (or their audit) change."""
-    return f"{DOMAIN}_clips_changed_{serial}"
-
-
-def signal_stats_updated(serial: str) -> str:
-    """Return the dispatcher signal sent when a doorbell's `ClipStats` are read anew."""
-    return f"{DOMAIN}_stats_updated_{serial}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClipStats:
-    """What the recording entities show, read from the library and audit in one job."""
-
-    count: int
-    size: int
-    latest: Clip | None
-    last_ring: tuple[datetime, Path] | None  # when the newest ring clip began, its thumbnail
-    last_export: datetime | None
 
 
 def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
@@ -87,7 +70,7 @@ def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
 
 def camera_of(hass: HomeAssistant, device: str) -> str | None:
     """Return the entity id of a doorbell's camera, whose permissions guard its clips."""
-    return er.async_get(hass).async_get_entity_id("camera", DOMAIN, f"{device}_camera")
+    return entity_id_of(hass, "camera", device, "camera")
 
 
 def may_see_clips(hass: HomeAssistant, user: User, device: str) -> bool:
@@ -147,16 +130,67 @@ async def async_find_clip(hass: HomeAssistant, clip_id: str) -> tuple[Library, C
     return None
 
 
+async def async_refresh_stats(hass: HomeAssistant, device: str) -> None:
+    """Read a loaded doorbell's clip statistics anew after its clips or their audit changed."""
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        if entry.unique_id == device:
+            await entry.runtime_data.clips.stats.async_refresh()
+
+
+async def async_audit(
+    call: ServiceCall, library_root: Path, action: AuditAction, clip: Clip, user: User | None
+) -> None:
+    """Record a clip action in the audit log and the logbook; a failure is logged, as it is done.
+
+    `user` is None for automations and scripts that Home Assistant runs by itself.
+    """
+    audit = audit_log(call.hass, library_root)
+    try:
+        await call.hass.async_add_executor_job(
+            lambda: audit.record(
+                action=action,
+                clip_id=clip.id,
+                user_id=user.id if user else None,
+                user_name=user.name if user else None,
+                sha256=None,
+                destination=None,
+                at=dt_util.utcnow(),
+            )
+        )
+    except sqlite3.Error:
+        _LOGGER.exception("Could not write the audit entry: %s of clip %s", action, clip.id)
+    who = user.name if user else "an automation or script"
+    _LOGGER.info("Clip %s: %s by %s", clip.id, action, who)
+    async_log_clip(call, clip, f"clip {clip.id}: {action} by {who}")
+    await async_refresh_stats(call.hass, clip.device)
+
+
+@callback
+def async_log_clip(call: ServiceCall, clip: Clip, message: str) -> None:
+    """Write an action on a clip to the logbook, as an entry of the doorbell's camera."""
+    camera = camera_of(call.hass, clip.device)
+    state = call.hass.states.get(camera) if camera else None
+    async_log_entry(
+        call.hass,
+        state.name if state else "Local Doorbell",
+        message,
+        domain=DOMAIN,
+        entity_id=camera,
+        context=call.context,
+    )
+
+
 class ClipManager:
     """Records one doorbell's clips into the library and keeps the library within bounds."""
 
     def __init__(
         self,
         hass: HomeAssistant,
+        entry: ConfigEntry,
         *,
         serial: str,
         stream_url: str,
-        settings: RecordingSettings,
+        options: DoorbellOptions,
         library: Library,
         exposed: bool = False,
     ) -> None:
@@ -167,21 +201,23 @@ class ClipManager:
         """
         self.hass = hass
         self.serial = serial
-        self.settings = settings
+        self.options = options
         self.library = library
         self._exposed = exposed
         self._privacy = False
         self._storage_full: bool | None = None  # unknown until the first retention run
-        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._stop_retention: CALLBACK_TYPE | None = None
         self._adding: set[concurrent.futures.Future[None]] = set()
-        self.stats: ClipStats | None = None  # None until first read
+        self.stats = ClipStatsCoordinator(
+            hass, entry, library=library, audit=audit_log(hass, library.root), serial=serial
+        )
         self.recorder = Recorder(
             stream_url,
             clip_paths=lambda trigger, start: library.clip_paths(serial, trigger, start),
             on_clip=self._clip_written,
-            pre_roll=settings.pre_roll,
-            post_roll=settings.post_roll,
-            max_length=settings.max_clip_length,
+            pre_roll=options.pre_roll,
+            post_roll=options.post_roll,
+            max_length=options.max_clip_length,
         )
         self._apply_pause()
 
@@ -198,65 +234,32 @@ class ClipManager:
     async def async_start(self) -> None:
         """Start recording and the periodic retention run."""
         await self.hass.async_add_executor_job(self.recorder.start)
-        self._unsubscribe.append(
-            async_track_time_interval(
-                self.hass, self._async_retention_tick, RETENTION_INTERVAL, cancel_on_shutdown=True
-            )
-        )
-        self._unsubscribe.append(
-            async_dispatcher_connect(
-                self.hass, signal_clips_changed(self.serial), self._async_refresh_stats
-            )
+        self._stop_retention = async_track_time_interval(
+            self.hass, self._async_retention_tick, RETENTION_INTERVAL, cancel_on_shutdown=True
         )
         await self.async_apply_retention()
-        await self._async_refresh_stats()
+        await self.stats.async_refresh()
+        if (error := self.stats.last_exception) is not None:
+            raise error  # a library or audit log that cannot be read fails the setup
 
     async def async_stop(self) -> None:
         """Stop recording; an open clip is finished and kept."""
-        while self._unsubscribe:
-            self._unsubscribe.pop()()
+        if self._stop_retention is not None:
+            self._stop_retention()
+            self._stop_retention = None
         await self.hass.async_add_executor_job(self.recorder.stop)
         # The clip that stop() finished must reach the library before it closes.
         await asyncio.gather(*(asyncio.wrap_future(future) for future in list(self._adding)))
 
     @callback
     def handle_event(self, event: DoorbellEvent) -> None:
-        """Start or extend a clip for the events the owner chose to record."""
-        if event.active and event.kind.value in self.settings.triggers:
+        """Start or extend a clip; subscribed to the events the owner chose to record."""
+        if event.active:
             self.recorder.trigger(event.kind.value)
 
     def latest_jpeg(self) -> bytes | None:
         """Return the newest keyframe as JPEG, while the stream is up."""
         return self.recorder.latest_jpeg()
-
-    async def _async_refresh_stats(self) -> None:
-        """Read the statistics once for every entity that shows them, then tell them."""
-        audit = audit_log(self.hass, self.library.root)
-        self.stats = await self.hass.async_add_executor_job(self._read_stats, audit)
-        async_dispatcher_send(self.hass, signal_stats_updated(self.serial))
-
-    def _read_stats(self, audit: AuditLog) -> ClipStats:
-        count, size = self.library.totals(self.serial)
-        export = audit.last(AuditAction.EXPORT)
-        return ClipStats(
-            count=count,
-            size=size,
-            latest=self.library.latest(self.serial),
-            last_ring=self._latest_thumbnail(TRIGGER_RING),
-            last_export=export.at if export else None,
-        )
-
-    def _latest_thumbnail(self, trigger: str) -> tuple[datetime, Path] | None:
-        """Return when the newest clip of a trigger began, and its thumbnail (blocking)."""
-        clip = self.library.latest(self.serial, trigger)
-        if clip is None:
-            return None
-        try:
-            thumbnail = self.library.thumbnail_of(clip)
-        except UnsafePath:
-            _LOGGER.warning("Clip %s names a thumbnail outside the storage root", clip.id)
-            return None
-        return None if thumbnail is None else (clip.start, thumbnail)
 
     def _clip_written(self, result: ClipResult) -> None:
         """Take a finished clip from the recorder thread into the event loop."""
@@ -267,7 +270,7 @@ class ClipManager:
     async def _async_add_clip(self, result: ClipResult) -> None:
         clip = await self.hass.async_add_executor_job(self.library.add, self.serial, result)
         _LOGGER.debug("Recorded clip %s (%s, %.1f s)", clip.id, clip.trigger, clip.duration)
-        async_dispatcher_send(self.hass, signal_clips_changed(self.serial))
+        await self.stats.async_refresh()
         await self.async_apply_retention()
 
     async def _async_retention_tick(self, _now: object) -> None:
@@ -275,11 +278,11 @@ class ClipManager:
 
     async def async_apply_retention(self) -> None:
         """Delete what the policy no longer keeps; pause when only protected clips are left."""
-        root = self.settings.root
+        root, policy = self.options.root, self.options.retention
         result = await self.hass.async_add_executor_job(
             lambda: apply_retention(
                 self.library,
-                self.settings.retention,
+                policy,
                 now=dt_util.utcnow(),
                 free_bytes=lambda: free_bytes(root),
                 device=self.serial,
@@ -287,7 +290,7 @@ class ClipManager:
         )
         if result.deleted:
             _LOGGER.info("Retention deleted %d clip(s)", len(result.deleted))
-            async_dispatcher_send(self.hass, signal_clips_changed(self.serial))
+            await self.stats.async_refresh()
         self._set_storage_full(result.paused)
 
     def _set_storage_full(self, full: bool) -> None:
@@ -306,7 +309,7 @@ class ClipManager:
                 is_fixable=False,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key=ISSUE_STORAGE_FULL,
-                translation_placeholders={"root": str(self.settings.root)},
+                translation_placeholders={"root": str(self.options.root)},
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

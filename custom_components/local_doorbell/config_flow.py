@@ -33,7 +33,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 
-from .buttons import BUTTON_DOMAINS, MOTION_DOMAINS
 from .compat import vol
 from .connection import async_check_hosts, entry_device, entry_protocol
 from .const import (
@@ -52,25 +51,24 @@ from .const import (
     CONF_SNAPSHOT_URL,
     CONF_STORAGE_ROOT,
     CONF_STREAM_URL,
-    DEFAULT_KEEP_CLOUD_OFF,
     DEFAULT_PORT,
     DEFAULT_USERNAME,
     DOMAIN,
-    RECORD_TRIGGERS,
 )
 from .devices.base import (
     CannotConnect,
-    DeviceInfo,
+    DeviceIdentity,
     InvalidAuth,
     UnsupportedStream,
     host_and_port,
 )
-from .devices.detect import Protocol, detect
+from .devices.detect import DeviceApi, detect
 from .devices.generic import SNAPSHOT_SCHEMES
 from .devices.rtsp_relay import STREAM_SCHEMES
+from .generic_tracking import BUTTON_DOMAINS, MOTION_DOMAINS
+from .models import RECORD_TRIGGERS, DoorbellOptions, default_storage_root
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
 from .recording.storage import StorageError, validate_root
-from .settings import default_storage_root, recording_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -123,7 +121,9 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_STORAGE_ROOT): TextSelector(),
         vol.Required(CONF_RECORD_TRIGGERS): SelectSelector(
             SelectSelectorConfig(
-                options=list(RECORD_TRIGGERS), multiple=True, translation_key="record_trigger"
+                options=[kind.value for kind in RECORD_TRIGGERS],
+                multiple=True,
+                translation_key="record_trigger",
             )
         ),
         vol.Required(CONF_PRE_ROLL): _seconds(0, 30),
@@ -152,7 +152,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_probe(
         self, data: Mapping[str, Any], serial: str
-    ) -> tuple[dict[str, Any], DeviceInfo] | str:
+    ) -> tuple[dict[str, Any], DeviceIdentity] | str:
         """Check every address is local, then ask the device who it is.
 
         Return the entry data (with the protocol that answered) and the device, or an error key.
@@ -247,7 +247,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a camera's stream and the entity that is its button."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {**user_input, CONF_PROTOCOL: Protocol.GENERIC}
+            data = {**user_input, CONF_PROTOCOL: DeviceApi.GENERIC}
             self._async_abort_entries_match({CONF_STREAM_URL: data[CONF_STREAM_URL]})
             serial = uuid.uuid4().hex[:12].upper()
             if (found := await self._async_probe_generic(data, serial, errors)) is not None:
@@ -282,9 +282,9 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult | None:
         """Probe with changed data; update and reload if the same doorbell answers."""
         assert entry.unique_id is not None
-        if entry_protocol(entry.data) is Protocol.GENERIC:
+        if entry_protocol(entry.data) is DeviceApi.GENERIC:
             # The form holds all of it; optional fields left empty are gone.
-            data = {**user_input, CONF_PROTOCOL: Protocol.GENERIC}
+            data = {**user_input, CONF_PROTOCOL: DeviceApi.GENERIC}
             # The camera has no serial number of its own: the entry keeps the one it was given.
             if (checked := await self._async_probe_generic(data, entry.unique_id, errors)) is None:
                 return None
@@ -335,7 +335,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
             done := await self._async_update_same_device(entry, user_input, errors)
         ):
             return done
-        if entry_protocol(entry.data) is Protocol.GENERIC:
+        if entry_protocol(entry.data) is DeviceApi.GENERIC:
             return self.async_show_form(
                 step_id="reconfigure_generic",
                 data_schema=self.add_suggested_values_to_schema(
@@ -381,12 +381,7 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
                     errors[CONF_STORAGE_ROOT] = err.key
                 else:
                     return self.async_create_entry(data=await self._async_options(user_input, root))
-        current = {
-            **recording_settings(self.hass, self.config_entry.options).as_options(),
-            CONF_KEEP_CLOUD_OFF: self.config_entry.options.get(
-                CONF_KEEP_CLOUD_OFF, DEFAULT_KEEP_CLOUD_OFF
-            ),
-        }
+        current = DoorbellOptions.from_options(self.hass, self.config_entry.options).as_options()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, user_input or current),
@@ -401,7 +396,7 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
         return {**user_input, CONF_STORAGE_ROOT: str(root)}
 
 
-def _title(info: DeviceInfo) -> str:
+def _title(info: DeviceIdentity) -> str:
     """Return the entry's title: the maker and the model."""
     return f"{info.manufacturer} {info.model}"
 

@@ -11,7 +11,6 @@ from typing import Any
 from aiohttp import ClientSession
 from homeassistant.const import CONF_HOST, CONF_NAME, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 
 from .const import (
@@ -23,21 +22,20 @@ from .const import (
     DOMAIN,
 )
 from .devices.base import (
-    CannotConnect,
     CloudSwitch,
-    DeviceInfo,
+    DeviceIdentity,
     DoorbellDevice,
-    InvalidAuth,
     StreamUrls,
     UnsupportedStream,
     host_and_port,
     url_host,
 )
-from .devices.detect import Protocol, network_device
+from .devices.detect import DeviceApi, network_device
 from .devices.generic import GenericDoorbell
 from .devices.rtsp_relay import RtspRelay
-from .privacy.egress import EgressRefused, UnresolvableHost, check_host, local_only_session
-from .runtime import LocalDoorbellConfigEntry
+from .errors import error_placeholders, setup_errors
+from .models import LocalDoorbellConfigEntry
+from .privacy.egress import EgressRefused, check_host, local_only_session
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,23 +45,23 @@ ISSUE_UNSUPPORTED_STREAM = "unsupported_stream"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Connection:
-    """A probed doorbell, ready for the runtime."""
+    """A probed doorbell, ready for the runtime model."""
 
     device: DoorbellDevice
-    info: DeviceInfo
+    identity: DeviceIdentity
     urls: StreamUrls
     cloud_enabled: bool | None  # None: the device has no local cloud switch
     configuration_url: str | None
 
 
-def entry_protocol(data: Mapping[str, Any]) -> Protocol:
+def entry_protocol(data: Mapping[str, Any]) -> DeviceApi:
     """Return how an entry reaches its doorbell."""
-    return Protocol(data[CONF_PROTOCOL])
+    return DeviceApi(data[CONF_PROTOCOL])
 
 
 def entry_hosts(data: Mapping[str, Any]) -> list[tuple[str, int]]:
     """Return every host (and port) an entry's device is reached at, for the egress check."""
-    if data.get(CONF_PROTOCOL) != Protocol.GENERIC:  # a protocol yet to detect is a network one
+    if data.get(CONF_PROTOCOL) != DeviceApi.GENERIC:  # a protocol yet to detect is a network one
         return [(data[CONF_HOST], data[CONF_PORT])]
     urls = [data[CONF_STREAM_URL], *filter(None, [data.get(CONF_SNAPSHOT_URL)])]
     return [host_and_port(url) for url in urls]
@@ -72,7 +70,7 @@ def entry_hosts(data: Mapping[str, Any]) -> list[tuple[str, int]]:
 def entry_device(session: ClientSession, data: Mapping[str, Any], serial: str) -> DoorbellDevice:
     """Return the driver an entry's data describe."""
     protocol = entry_protocol(data)
-    if protocol is Protocol.GENERIC:
+    if protocol is DeviceApi.GENERIC:
         return GenericDoorbell(
             session,
             stream_url=data[CONF_STREAM_URL],
@@ -106,57 +104,29 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
     assert entry.unique_id is not None
     host = entry_hosts(entry.data)[0][0]
     placeholders = {"host": host}
-    try:
+    with setup_errors(placeholders):
         await async_check_hosts(entry.data)
-    except EgressRefused as err:
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="not_local",
-            translation_placeholders={"host": err.host, "address": err.address},
-        ) from err
-    except UnresolvableHost as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders=placeholders,
-        ) from err
     on_refused = partial(_async_refused, hass, entry)
     session = local_only_session(on_refused)
     entry.async_on_unload(session.close)
     device = entry_device(session, entry.data, entry.unique_id)
-    try:
-        info = await device.probe()
-        urls = await device.stream_urls()
-        cloud_enabled = await device.cloud_enabled() if isinstance(device, CloudSwitch) else None
-    except InvalidAuth as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders=placeholders,
-        ) from err
-    except UnsupportedStream as err:
-        # The owner can change the device's stream setting: say so, and keep retrying.
-        refused = {**placeholders, "scheme": err.scheme}
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            f"{ISSUE_UNSUPPORTED_STREAM}_{entry.entry_id}",
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_UNSUPPORTED_STREAM,
-            translation_placeholders=refused,
-        )
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key=ISSUE_UNSUPPORTED_STREAM,
-            translation_placeholders=refused,
-        ) from err
-    except CannotConnect as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders=placeholders,
-        ) from err
+    with setup_errors(placeholders):
+        try:
+            info = await device.probe()
+            urls = await device.stream_urls()
+            cloud = await device.cloud_enabled() if isinstance(device, CloudSwitch) else None
+        except UnsupportedStream as err:
+            # The owner can change the device's stream setting: say so, and keep retrying.
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                f"{ISSUE_UNSUPPORTED_STREAM}_{entry.entry_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_UNSUPPORTED_STREAM,
+                translation_placeholders={**placeholders, **error_placeholders(err)},
+            )
+            raise
     for issue in (ISSUE_EGRESS_REFUSED, ISSUE_UNSUPPORTED_STREAM):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
     # FFmpeg, ours and Home Assistant's stream, reaches the device only through the relay.
@@ -165,16 +135,16 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
     local = StreamUrls(main=await relay.local_url(urls.main), sub=await relay.local_url(urls.sub))
     return Connection(
         device=device,
-        info=info,
+        identity=info,
         urls=local,
-        cloud_enabled=cloud_enabled,
+        cloud_enabled=cloud,
         configuration_url=_configuration_url(entry.data),
     )
 
 
 def _configuration_url(data: Mapping[str, Any]) -> str | None:
     """Return the device's own web page; a generic camera's is not known."""
-    if entry_protocol(data) is Protocol.GENERIC:
+    if entry_protocol(data) is DeviceApi.GENERIC:
         return None
     return f"http://{url_host(data[CONF_HOST])}:{data[CONF_PORT]}/"
 

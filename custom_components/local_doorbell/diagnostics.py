@@ -10,14 +10,13 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .clips import audit_log
 from .const import (
     CONF_BUTTON_ENTITY,
     CONF_MOTION_ENTITY,
     CONF_SNAPSHOT_URL,
     CONF_STREAM_URL,
 )
-from .runtime import LocalDoorbellConfigEntry
+from .models import LocalDoorbellConfigEntry
 
 TO_REDACT = {
     CONF_PASSWORD,
@@ -41,18 +40,18 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry's data and runtime state, redacted."""
     runtime = entry.runtime_data
-    audit = audit_log(hass, runtime.clips.library.root)
+    state, audit = runtime.coordinator.data, runtime.clips.stats.audit
     entries = await hass.async_add_executor_job(partial(audit.entries, limit=50))
     return {
         "entry": async_redact_data(dict(entry.data), TO_REDACT),
-        "device": async_redact_data(asdict(runtime.info), TO_REDACT),
+        "device": async_redact_data(asdict(runtime.identity), TO_REDACT),
         "stream_urls": async_redact_data(asdict(runtime.urls), TO_REDACT),
-        "connected": runtime.connected,
-        "cloud_enabled": runtime.cloud_enabled,
-        "active": {kind.value: value for kind, value in runtime.active.items()},
+        "connected": state.connected,
+        "cloud_enabled": state.cloud_enabled,
+        "active": {"motion": state.motion, "person": state.person},
         "recording": {
             "privacy_mode": runtime.clips.privacy_mode,
-            "settings": async_redact_data(runtime.clips.settings.as_options(), TO_REDACT),
+            "settings": async_redact_data(runtime.options.as_options(), TO_REDACT),
         },
         # Who did what to which clip; names, ids and paths stay on this machine.
         "audit": [async_redact_data(asdict(entry), TO_REDACT | AUDIT_REDACT) for entry in entries],

@@ -10,10 +10,9 @@ from homeassistant.components.event import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVENT_RING
 from .devices.base import DoorbellEvent, EventKind
-from .entity import LocalDoorbellEntity
-from .runtime import LocalDoorbellConfigEntry
+from .entity import DoorbellEntity
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -22,7 +21,7 @@ DOORBELL = EventEntityDescription(
     translation_key="doorbell",
     device_class=EventDeviceClass.DOORBELL,
     # The literal: DoorbellEventType does not exist in Home Assistant 2026.2.
-    event_types=[EVENT_RING],
+    event_types=[EventKind.RING.value],
 )
 
 
@@ -35,13 +34,15 @@ async def async_setup_entry(
     async_add_entities([LocalDoorbellEvent(entry, DOORBELL)])
 
 
-class LocalDoorbellEvent(LocalDoorbellEntity, EventEntity):
+class LocalDoorbellEvent(DoorbellEntity, EventEntity):
     """Fires `ring` when someone presses the button."""
 
+    async def async_added_to_hass(self) -> None:
+        """Subscribe to the doorbell's rings."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_subscribe_event(EventKind.RING, self._ring))
+
     @callback
-    def _handle_event(self, event: DoorbellEvent) -> None:
-        if event.kind is EventKind.RING:
-            self._trigger_event(EVENT_RING)
-            self.async_write_ha_state()
-        else:
-            super()._handle_event(event)
+    def _ring(self, event: DoorbellEvent) -> None:
+        self._trigger_event(EventKind.RING.value)
+        self.async_write_ha_state()

@@ -8,8 +8,9 @@ from homeassistant.components.image import ImageEntity, ImageEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import LocalDoorbellStatsEntity
-from .runtime import LocalDoorbellConfigEntry
+from .coordinator import ClipStats
+from .entity import ClipsEntity
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -25,7 +26,7 @@ async def async_setup_entry(
     async_add_entities([LastVisitorImage(hass, entry)])
 
 
-class LastVisitorImage(LocalDoorbellStatsEntity, ImageEntity):
+class LastVisitorImage(ClipsEntity, ImageEntity):
     """Who rang last, as the recorder saw them at the press."""
 
     _attr_content_type = "image/jpeg"
@@ -33,19 +34,19 @@ class LastVisitorImage(LocalDoorbellStatsEntity, ImageEntity):
     def __init__(self, hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> None:
         """Set up both parents."""
         ImageEntity.__init__(self, hass)
-        LocalDoorbellStatsEntity.__init__(self, entry, LAST_VISITOR)
+        ClipsEntity.__init__(self, entry, LAST_VISITOR)
         self._thumbnail: Path | None = None
         self._update_from_stats()
 
     @callback
-    def _async_stats_updated(self) -> None:
+    def _handle_coordinator_update(self) -> None:
         """Write the state only when another visitor's picture came."""
         if self._update_from_stats():
             self.async_write_ha_state()
 
     def _update_from_stats(self) -> bool:
         """Take the newest ring clip's thumbnail; tell whether it changed."""
-        stats = self.runtime.clips.stats
+        stats: ClipStats | None = self.coordinator.data  # None if the first reading failed
         last_ring = None if stats is None else stats.last_ring
         thumbnail = None if last_ring is None else last_ring[1]
         if thumbnail == self._thumbnail:

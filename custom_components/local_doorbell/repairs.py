@@ -8,7 +8,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .compat import RepairsFlowResult
 from .const import DOMAIN
-from .privacy.exposure import async_unexpose
+from .exposure import async_unexpose
 
 
 class UnexposeFlow(ConfirmRepairFlow):

@@ -16,9 +16,9 @@ from homeassistant.const import EntityCategory, UnitOfInformation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .clips import ClipStats
-from .entity import LocalDoorbellStatsEntity
-from .runtime import LocalDoorbellConfigEntry
+from .coordinator import ClipStats
+from .entity import ClipsEntity
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -73,7 +73,7 @@ async def async_setup_entry(
     async_add_entities(LocalDoorbellSensor(entry, description) for description in SENSORS)
 
 
-class LocalDoorbellSensor(LocalDoorbellStatsEntity, SensorEntity):
+class LocalDoorbellSensor(ClipsEntity, SensorEntity):
     """A statistic of the doorbell's recorded clips."""
 
     entity_description: LocalDoorbellSensorDescription
@@ -81,5 +81,4 @@ class LocalDoorbellSensor(LocalDoorbellStatsEntity, SensorEntity):
     @property
     def native_value(self) -> int | datetime | None:
         """Return the statistic."""
-        stats = self.runtime.clips.stats
-        return None if stats is None else self.entity_description.value_fn(stats)
+        return self.entity_description.value_fn(self.coordinator.data)

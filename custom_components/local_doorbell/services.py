@@ -11,13 +11,12 @@ from homeassistant.auth.models import User
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.exceptions import ServiceValidationError, Unauthorized
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .clips import async_find_clip, may_see_clips, signal_clips_changed
+from .clips import async_audit, async_find_clip, may_see_clips
 from .compat import vol
 from .const import DOMAIN
+from .export import EXPORT_SCHEMA, SERVICE_EXPORT_CLIP, async_export_clip
 from .privacy.audit import AuditAction
-from .privacy.export import EXPORT_SCHEMA, SERVICE_EXPORT_CLIP, async_audit, async_export_clip
 from .recording.library import Clip, Library
 
 ATTR_CLIP_ID = "clip_id"
@@ -85,7 +84,6 @@ async def _async_set_protected(
     await call.hass.async_add_executor_job(library.set_protected, clip.id, protected)
     action = AuditAction.PROTECT if protected else AuditAction.UNPROTECT
     await async_audit(call, library.root, action, clip, user)
-    async_dispatcher_send(call.hass, signal_clips_changed(clip.device))
 
 
 async def _async_delete(call: ServiceCall) -> None:
@@ -99,7 +97,6 @@ async def _async_delete(call: ServiceCall) -> None:
         )
     await call.hass.async_add_executor_job(library.delete, clip.id)
     await async_audit(call, library.root, AuditAction.DELETE, clip, user)
-    async_dispatcher_send(call.hass, signal_clips_changed(clip.device))
 
 
 @callback

@@ -10,7 +10,7 @@ everything stays where it was, nothing more is recorded there and a repair issue
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 import logging
 from pathlib import Path
@@ -21,6 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .clips import libraries, libraries_lock
 from .const import CONF_STORAGE_ROOT, DOMAIN
+from .models import LocalDoorbellConfigEntry
 from .privacy.audit import AUDIT_DB
 from .recording.database import DB_NAME
 from .recording.relocate import RelocateError, relocate
@@ -31,8 +32,6 @@ from .recording.storage import (
     media_folder_of,
     validate_root,
 )
-from .runtime import LocalDoorbellConfigEntry
-from .settings import RecordingSettings, recording_settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,14 +49,13 @@ class _Move:
 
 
 async def async_prepare_storage(
-    hass: HomeAssistant, entry: LocalDoorbellConfigEntry
-) -> tuple[RecordingSettings, bool]:
-    """Return an entry's recording settings, its clips moved out of any media folder first.
+    hass: HomeAssistant, entry: LocalDoorbellConfigEntry, root: Path
+) -> tuple[Path, bool]:
+    """Return an entry's storage root, its clips moved out of any media folder first.
 
     Also return whether the root is still in a media folder: then nothing is recorded.
     Raise ConfigEntryError when the folder cannot hold recordings at all.
     """
-    settings = recording_settings(hass, entry.options)
     config_dir = Path(hass.config.config_dir)
     media_dirs = list(hass.config.media_dirs.values())
     legacy = None
@@ -68,7 +66,7 @@ async def async_prepare_storage(
     # No doorbell opens a library while another one moves it.
     async with libraries_lock(hass):
         move = await hass.async_add_executor_job(
-            _move_needed, settings.root, legacy, default_root(config_dir), media_dirs
+            _move_needed, root, legacy, default_root(config_dir), media_dirs
         )
         if move is not None:
             in_use = any(library.root == move.source for library in libraries(hass))
@@ -76,17 +74,17 @@ async def async_prepare_storage(
                 moved = await hass.async_add_executor_job(partial(_move, move, in_use=in_use))
             except RelocateError as err:
                 _refused(hass, issue_id, move, err)
-                settings, exposed = replace(settings, root=move.source), True
+                root, exposed = move.source, True
             else:
                 await _async_moved(hass, entry, move, moved)
-                settings = recording_settings(hass, entry.options)
+                root = default_root(config_dir)
     if not exposed:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
     try:
         await hass.async_add_executor_job(
             partial(
                 validate_root,
-                settings.root,
+                root,
                 config_dir=config_dir,
                 # Where the clips could not leave a media folder, the rest is still checked.
                 media_dirs=() if exposed else media_dirs,
@@ -96,9 +94,9 @@ async def async_prepare_storage(
         raise ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="storage_unusable",
-            translation_placeholders={"root": str(settings.root)},
+            translation_placeholders={"root": str(root)},
         ) from err
-    return settings, exposed
+    return root, exposed
 
 
 def _move_needed(

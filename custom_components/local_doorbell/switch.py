@@ -10,8 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
-from .entity import LocalDoorbellEntity
-from .runtime import LocalDoorbellConfigEntry
+from .entity import DoorbellEntity
+from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 1
 
@@ -27,7 +27,7 @@ async def async_setup_entry(
     async_add_entities([PrivacyModeSwitch(entry, PRIVACY_MODE)])
 
 
-class PrivacyModeSwitch(LocalDoorbellEntity, SwitchEntity, RestoreEntity):
+class PrivacyModeSwitch(DoorbellEntity, SwitchEntity, RestoreEntity):
     """Pauses recording; the choice survives restarts."""
 
     @property

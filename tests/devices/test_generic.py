@@ -16,7 +16,7 @@ from custom_components.local_doorbell.devices.base import (
     InvalidAuth,
     host_and_port,
 )
-from custom_components.local_doorbell.devices.detect import Protocol, detect, network_device
+from custom_components.local_doorbell.devices.detect import DeviceApi, detect, network_device
 from custom_components.local_doorbell.devices.generic import GenericDoorbell
 from virtual_doorbell import VirtualDoorbell
 
@@ -162,5 +162,5 @@ async def test_detection_finds_nothing_on_a_closed_port(
         await detect(session, "127.0.0.1", closed, "admin", "x")
     with pytest.raises(ValueError, match="not reached by address"):
         network_device(
-            Protocol.GENERIC, session, host="127.0.0.1", port=80, username="a", password="b"
+            DeviceApi.GENERIC, session, host="127.0.0.1", port=80, username="a", password="b"
         )

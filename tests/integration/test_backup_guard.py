@@ -23,14 +23,14 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
-from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
-from custom_components.local_doorbell.privacy.backup import (
+from custom_components.local_doorbell.backup_guard import (
     CHECK_INTERVAL,
     ISSUE_BACKUP,
     async_check_backups,
     backup_folder,
     is_local_agent,
 )
+from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import FAST_RECORDING, entry_data, wait_for
@@ -177,7 +177,7 @@ async def test_the_supervisor_media_folder_counts_when_backups_include_it(
     await _setup_backup(hass, cloud=True)
     root = Path("/media/local_doorbell")
     create_backup = async_get_manager(hass).config.data.create_backup
-    with patch("custom_components.local_doorbell.privacy.backup.is_hassio", return_value=True):
+    with patch("custom_components.local_doorbell.backup_guard.is_hassio", return_value=True):
         await async_check_backups(hass, root)
         assert _issues(hass) == []
         create_backup.include_folders = [Folder.MEDIA]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from homeassistant.components.logbook import EVENT_LOGBOOK_ENTRY
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import Unauthorized
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -14,7 +13,6 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.local_doorbell.clips import signal_clips_changed
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.library import Library, UnknownClip
@@ -121,5 +119,4 @@ async def test_automations_act_as_the_admin_who_wrote_them(
     ]
     assert logbook[-1].data["message"] == f"clip {clip_id}: delete by an automation or script"
     count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
-    async_dispatcher_send(hass, signal_clips_changed(doorbell.state.serial))
     await wait_for(lambda: current(hass, count).state == "0")

@@ -18,7 +18,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.local_doorbell.buttons import pressed
 from custom_components.local_doorbell.const import (
     CONF_BUTTON_ENTITY,
     CONF_MOTION_ENTITY,
@@ -27,6 +26,7 @@ from custom_components.local_doorbell.const import (
     CONF_STREAM_URL,
     DOMAIN,
 )
+from custom_components.local_doorbell.generic_tracking import pressed
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import TEST_VIDEO

@@ -110,8 +110,8 @@ async def test_no_credential_reaches_the_owner_or_the_log(
     doorbell.clear_faults()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await doorbell.fault("malformed_status")
-    await entry.runtime_data.async_enforce_cloud_off(hass)
-    camera = entity_id(hass, "camera", entry.runtime_data.info.serial, "camera")
+    await entry.runtime_data.coordinator.async_enforce_cloud_off()
+    camera = entity_id(hass, "camera", entry.runtime_data.identity.serial, "camera")
     with pytest.raises(HomeAssistantError) as raised:
         await async_get_image(hass, camera)
     await doorbell.fault("drop_events")

@@ -73,8 +73,8 @@ async def test_options_are_saved_and_the_entry_reloads(
     await hass.async_block_till_done()
     assert entry.options[CONF_STORAGE_ROOT] == str(root)
     assert root.is_dir()
-    assert entry.runtime_data.clips.settings.triggers == {"ring", "motion"}
-    assert entry.runtime_data.clips.settings.retention.max_total_bytes == 2 * 1024**3
+    assert entry.runtime_data.options.triggers == {"ring", "motion"}
+    assert entry.runtime_data.options.retention.max_total_bytes == 2 * 1024**3
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ from homeassistant.components.media_source import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -28,7 +27,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.local_doorbell.clips import signal_clips_changed
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
@@ -122,8 +120,8 @@ async def test_a_tampered_index_cannot_reach_outside_the_root(
     assert (await client.get(f"/api/{DOMAIN}/thumbnails/{clip_id}.jpg")).status == 403
     # Nor does the "last visitor" picture.
     clips = entry.runtime_data.clips
-    async_dispatcher_send(hass, signal_clips_changed(doorbell.state.serial))
-    await wait_for(lambda: clips.stats is not None and clips.stats.last_ring is None)
+    await clips.stats.async_refresh()
+    await wait_for(lambda: clips.stats.data is not None and clips.stats.data.last_ring is None)
     assert "outside the storage root" in caplog.text
 
 

@@ -73,8 +73,8 @@ async def test_a_device_that_refuses_raises_an_issue(
 ) -> None:
     entry = await _setup(hass, doorbell)
     await doorbell.fault("refuse_auth")
-    await entry.runtime_data.async_enforce_cloud_off(hass)
-    assert entry.runtime_data.cloud_enabled is None
+    await entry.runtime_data.coordinator.async_enforce_cloud_off()
+    assert entry.runtime_data.coordinator.data.cloud_enabled is None
     assert _issue(hass, doorbell) is not None
 
 

@@ -48,7 +48,7 @@ class DoorbellEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DeviceInfo:
+class DeviceIdentity:
     """Who the device says it is; the model never repeats the maker ("DoorBird D101")."""
 
     manufacturer: str
@@ -98,7 +98,7 @@ class InvalidAuth(DoorbellError):
 class DoorbellDevice(Protocol):
     """The interface every driver implements."""
 
-    async def probe(self) -> DeviceInfo:
+    async def probe(self) -> DeviceIdentity:
         """Return the device's identity; raise CannotConnect or InvalidAuth."""
         ...
 

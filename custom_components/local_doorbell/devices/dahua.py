@@ -16,7 +16,7 @@ from .backoff import Backoff
 from .base import (
     REQUEST_TIMEOUT,
     CannotConnect,
-    DeviceInfo,
+    DeviceIdentity,
     DoorbellEvent,
     EventKind,
     InvalidAuth,
@@ -115,7 +115,7 @@ class DahuaDoorbell:
         self._digest: aiohttp.DigestAuthMiddleware | None = None
         self._rtsp_port = rtsp_port  # None: ask the device
 
-    async def probe(self) -> DeviceInfo:
+    async def probe(self) -> DeviceIdentity:
         """Return the device's identity; raise CannotConnect or InvalidAuth."""
         model = await self._value("magicBox.cgi?action=getDeviceType", "type")
         serial = await self._value("magicBox.cgi?action=getSerialNo", "sn")
@@ -126,7 +126,7 @@ class DahuaDoorbell:
         if not model or not serial:
             raise CannotConnect(f"{self._host} did not tell its model and serial number")
         firmware = await self._value("magicBox.cgi?action=getSoftwareVersion", "version")
-        return DeviceInfo(
+        return DeviceIdentity(
             manufacturer=manufacturer_for(model),
             model=model,
             serial=serial,

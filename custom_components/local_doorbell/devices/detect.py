@@ -7,7 +7,7 @@ import logging
 
 import aiohttp
 
-from .base import CannotConnect, DeviceInfo, DoorbellDevice, InvalidAuth
+from .base import CannotConnect, DeviceIdentity, DoorbellDevice, InvalidAuth
 from .dahua import DahuaDoorbell
 from .doorbird import DoorBirdDoorbell
 from .onvif import OnvifDoorbell
@@ -15,7 +15,7 @@ from .onvif import OnvifDoorbell
 _LOGGER = logging.getLogger(__name__)
 
 
-class Protocol(StrEnum):
+class DeviceApi(StrEnum):
     """How the integration reaches a doorbell."""
 
     DAHUA = "dahua"
@@ -26,11 +26,11 @@ class Protocol(StrEnum):
 
 # Dahua first: its CGI paths are its own, while Dahua doorbells speak ONVIF as well.
 # DoorBird last: it locks its API after repeated bad credentials.
-NETWORK_PROTOCOLS: tuple[Protocol, ...] = (Protocol.DAHUA, Protocol.ONVIF, Protocol.DOORBIRD)
+NETWORK_APIS: tuple[DeviceApi, ...] = (DeviceApi.DAHUA, DeviceApi.ONVIF, DeviceApi.DOORBIRD)
 
 
 def network_device(
-    protocol: Protocol,
+    protocol: DeviceApi,
     session: aiohttp.ClientSession,
     *,
     host: str,
@@ -40,11 +40,11 @@ def network_device(
     rtsp_port: int | None = None,
 ) -> DoorbellDevice:
     """Return the driver of a doorbell reached by address and credentials."""
-    if protocol is Protocol.DAHUA:
+    if protocol is DeviceApi.DAHUA:
         return DahuaDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
-    if protocol is Protocol.ONVIF:
+    if protocol is DeviceApi.ONVIF:
         return OnvifDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
-    if protocol is Protocol.DOORBIRD:
+    if protocol is DeviceApi.DOORBIRD:
         return DoorBirdDoorbell(session, host, port, username, password, rtsp_port=rtsp_port)
     raise ValueError(f"{protocol} is not reached by address and credentials")
 
@@ -57,13 +57,13 @@ async def detect(
     password: str,
     *,
     rtsp_port: int | None = None,
-) -> tuple[Protocol, DeviceInfo]:
+) -> tuple[DeviceApi, DeviceIdentity]:
     """Probe each protocol in turn; return the first that answers.
 
     Raise InvalidAuth if none answered but one refused the credentials, else CannotConnect.
     """
     refused: InvalidAuth | None = None
-    for protocol in NETWORK_PROTOCOLS:
+    for protocol in NETWORK_APIS:
         device = network_device(
             protocol,
             session,

@@ -18,7 +18,7 @@ from .backoff import Backoff
 from .base import (
     REQUEST_TIMEOUT,
     CannotConnect,
-    DeviceInfo,
+    DeviceIdentity,
     DoorbellEvent,
     EventKind,
     InvalidAuth,
@@ -127,7 +127,7 @@ class DoorBirdDoorbell:
         self._inputs = InputTracker()
         self._warned: int | None = None  # the refusal last logged, so that each is logged once
 
-    async def probe(self) -> DeviceInfo:
+    async def probe(self) -> DeviceIdentity:
         """Return the device's identity; raise CannotConnect or InvalidAuth."""
         version = parse_info(await self._get("info.cgi"))
         if version is None:
@@ -138,7 +138,7 @@ class DoorBirdDoorbell:
         firmware = str(version.get("FIRMWARE") or "")
         if build := version.get("BUILD_NUMBER"):
             firmware = f"{firmware} (build {build})".strip()
-        return DeviceInfo(
+        return DeviceIdentity(
             manufacturer="DoorBird",
             model=str(version.get("DEVICE-TYPE") or "DoorBird"),
             serial=mac,

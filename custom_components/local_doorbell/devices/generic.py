@@ -11,7 +11,7 @@ import av
 from yarl import URL
 
 from ..recording.logsafe import mask_url
-from .base import CannotConnect, DeviceInfo, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
+from .base import CannotConnect, DeviceIdentity, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
 from .rtsp_relay import STREAM_SCHEMES, RtspRelay
 from .snapshots import fetch_jpeg
 
@@ -47,7 +47,7 @@ class GenericDoorbell:
         self._open_timeout = open_timeout
         self._queue: asyncio.Queue[DoorbellEvent] = asyncio.Queue()
 
-    async def probe(self) -> DeviceInfo:
+    async def probe(self) -> DeviceIdentity:
         """Open the stream once, through the relay; fetch a snapshot if there is a URL for one."""
         async with RtspRelay() as relay:
             codec = await asyncio.to_thread(
@@ -55,7 +55,7 @@ class GenericDoorbell:
             )
         if self._snapshot_url:
             await self.snapshot()
-        return DeviceInfo(
+        return DeviceIdentity(
             manufacturer="Generic",
             model=f"RTSP camera ({codec.upper()})",
             serial=self._serial,

@@ -31,7 +31,7 @@ from .backoff import Backoff
 from .base import (
     REQUEST_TIMEOUT,
     CannotConnect,
-    DeviceInfo,
+    DeviceIdentity,
     DoorbellEvent,
     EventKind,
     InvalidAuth,
@@ -148,7 +148,7 @@ class OnvifDoorbell:
         self._media: _Media | None = None
         self._mapper = MessageMapper()
 
-    async def probe(self) -> DeviceInfo:
+    async def probe(self) -> DeviceIdentity:
         """Return the device's identity; raise CannotConnect or InvalidAuth."""
         await self._sync_clock()
         async with self._service("devicemgmt", self._device_url) as device:
@@ -159,7 +159,7 @@ class OnvifDoorbell:
         serial = _text(getattr(info, "SerialNumber", None)) or mac
         if not model or not serial:
             raise CannotConnect(f"{self._host} did not tell its model and serial number")
-        return DeviceInfo(
+        return DeviceIdentity(
             manufacturer=manufacturer,
             model=model,
             serial=serial,

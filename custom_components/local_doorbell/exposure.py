@@ -15,9 +15,10 @@ from homeassistant.components.homeassistant.exposed_entities import (
     async_should_expose,
 )
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 
-from ..const import DOMAIN
+from .const import DOMAIN
+from .entity import entity_id_of
 
 CLOUD_ASSISTANTS = ("cloud.alexa", "cloud.google_assistant")
 ISSUE_EXPOSED = "exposed_to_cloud"
@@ -36,11 +37,7 @@ def issue_id(entity_id: str) -> str:
 
 
 def _sensitive_entities(hass: HomeAssistant, serial: str) -> list[str]:
-    registry = er.async_get(hass)
-    found = (
-        registry.async_get_entity_id(platform, DOMAIN, f"{serial}_{key}")
-        for platform, key in SENSITIVE
-    )
+    found = (entity_id_of(hass, platform, serial, key) for platform, key in SENSITIVE)
     return [entity_id for entity_id in found if entity_id is not None]
 
 

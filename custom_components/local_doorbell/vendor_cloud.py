@@ -6,10 +6,9 @@ import logging
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from ..const import DOMAIN, signal_state_changed
-from ..devices.base import CloudSwitch, DoorbellError
+from .const import DOMAIN
+from .devices.base import CloudSwitch, DoorbellError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,5 +41,4 @@ async def async_enforce_cloud_off(
             translation_key=ISSUE_VENDOR_CLOUD_ON,
             translation_placeholders={"model": model, "url": url or "-"},
         )
-    async_dispatcher_send(hass, signal_state_changed(serial))
     return enabled

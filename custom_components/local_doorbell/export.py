@@ -1,4 +1,4 @@
-"""The audited export, the only way a clip leaves the storage root, and the clip actions' audit."""
+"""The audited export: the only way a clip leaves the storage root."""
 
 from __future__ import annotations
 
@@ -9,19 +9,17 @@ from pathlib import Path
 import sqlite3
 
 from homeassistant.auth.models import User
-from homeassistant.components.logbook import async_log_entry
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.util import dt as dt_util
 
-from ..clips import async_find_clip, audit_log, camera_of, libraries, signal_clips_changed
-from ..compat import vol
-from ..const import DOMAIN
-from ..recording.library import Clip, Library, LibraryError
-from ..recording.relocate import copy_file
-from .audit import AuditAction, AuditEntry, AuditLog
+from .clips import async_find_clip, async_log_clip, async_refresh_stats, audit_log, libraries
+from .compat import vol
+from .const import DOMAIN
+from .privacy.audit import AuditAction, AuditEntry, AuditLog
+from .recording.library import Clip, Library, LibraryError
+from .recording.relocate import copy_file
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,33 +37,6 @@ class _Refused(Exception):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
-
-
-async def async_audit(
-    call: ServiceCall, library_root: Path, action: AuditAction, clip: Clip, user: User | None
-) -> None:
-    """Record a clip action in the audit log and the logbook; a failure is logged, as it is done.
-
-    `user` is None for automations and scripts that Home Assistant runs by itself.
-    """
-    audit = audit_log(call.hass, library_root)
-    try:
-        await call.hass.async_add_executor_job(
-            lambda: audit.record(
-                action=action,
-                clip_id=clip.id,
-                user_id=user.id if user else None,
-                user_name=user.name if user else None,
-                sha256=None,
-                destination=None,
-                at=dt_util.utcnow(),
-            )
-        )
-    except sqlite3.Error:
-        _LOGGER.exception("Could not write the audit entry: %s of clip %s", action, clip.id)
-    who = user.name if user else "an automation or script"
-    _LOGGER.info("Clip %s: %s by %s", clip.id, action, who)
-    _log(call, clip, f"clip {clip.id}: {action} by {who}")
 
 
 async def async_export_clip(call: ServiceCall) -> None:
@@ -113,22 +84,8 @@ async def async_export_clip(call: ServiceCall) -> None:
         user.id,
         entry.sha256,
     )
-    _log(call, clip, f"clip {clip_id} exported to {entry.destination} by {user.name}")
-    async_dispatcher_send(hass, signal_clips_changed(clip.device))
-
-
-def _log(call: ServiceCall, clip: Clip, message: str) -> None:
-    """Write an action on a clip to the logbook, as an entry of the doorbell's camera."""
-    camera = camera_of(call.hass, clip.device)
-    state = call.hass.states.get(camera) if camera else None
-    async_log_entry(
-        call.hass,
-        state.name if state else "Local Doorbell",
-        message,
-        domain=DOMAIN,
-        entity_id=camera,
-        context=call.context,
-    )
+    async_log_clip(call, clip, f"clip {clip_id} exported to {entry.destination} by {user.name}")
+    await async_refresh_stats(hass, clip.device)
 
 
 def _invalid(key: str, placeholders: dict[str, str]) -> ServiceValidationError:

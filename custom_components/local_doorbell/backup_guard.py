@@ -21,9 +21,9 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.hassio import is_hassio
 from homeassistant.helpers.start import async_at_started
 
-from ..clips import libraries
-from ..const import DOMAIN
-from ..recording.storage import inside_config_dir
+from .clips import libraries
+from .const import DOMAIN
+from .recording.storage import inside_config_dir
 
 _LOGGER = logging.getLogger(__name__)
 
