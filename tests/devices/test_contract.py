@@ -20,7 +20,7 @@ from custom_components.local_doorbell.devices.dahua import DahuaDoorbell
 from custom_components.local_doorbell.devices.doorbird import DoorBirdDoorbell
 from custom_components.local_doorbell.devices.onvif import OnvifDoorbell
 from tests.devices import test_dahua, test_doorbird, test_onvif
-from tests.devices.test_dahua import events_of, free_port, wait_for
+from tests.helpers.events import events_of, free_port, wait_for
 from virtual_doorbell import VirtualDoorbell
 
 type Factory = Callable[..., DoorbellDevice]

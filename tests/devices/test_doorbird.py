@@ -28,7 +28,7 @@ from custom_components.local_doorbell.devices.doorbird import (
     parse_input,
 )
 from tests.conftest import TEST_VIDEO
-from tests.devices.test_dahua import WAIT, wait_for
+from tests.helpers.events import WAIT, wait_for
 from tests.virtual_doorbell.test_doorbird import bird, first_frame_size
 from virtual_doorbell import VirtualDoorbell
 

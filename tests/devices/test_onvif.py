@@ -24,7 +24,7 @@ from custom_components.local_doorbell.devices.base import (
 from custom_components.local_doorbell.devices.onvif import OnvifDoorbell, clock_offset
 from custom_components.local_doorbell.devices.onvif_events import MessageMapper
 from tests.conftest import TEST_VIDEO
-from tests.devices.test_dahua import Events, events_of, free_port, wait_for
+from tests.helpers.events import Events, events_of, free_port, wait_for
 from tests.virtual_doorbell.test_onvif import first_picture
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.onvif import OnvifPersonality

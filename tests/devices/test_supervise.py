@@ -21,7 +21,7 @@ from custom_components.local_doorbell.devices.dahua_events import EventMapper
 from custom_components.local_doorbell.devices.onvif_events import MessageMapper
 from custom_components.local_doorbell.devices.supervise import supervised
 from tests.devices.test_contract import DRIVERS
-from tests.devices.test_dahua import events_of
+from tests.helpers.events import events_of
 from virtual_doorbell import VirtualDoorbell
 
 LOGGER = "custom_components.local_doorbell.devices.supervise"

@@ -16,17 +16,17 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.library import Library, UnknownClip
+from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import current, entity_id, wait_for
-from .test_recording import _record_one
 
 
 @pytest.fixture
 async def clip_id(hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry) -> str:
     """Record a clip and return its id."""
     assert await async_setup_component(hass, "media_source", {})
-    return (await _record_one(hass, doorbell)).rsplit(":", 1)[1]
+    return (await record_one(hass, doorbell)).rsplit(":", 1)[1]
 
 
 @pytest.fixture

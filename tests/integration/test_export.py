@@ -27,10 +27,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditEntry, AuditLog
 from custom_components.local_doorbell.recording.library import Library
+from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import current, entity_id, wait_for
-from .test_recording import _record_one
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ async def clip_id(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
 ) -> str:
     """Record a clip and return its id."""
-    return (await _record_one(hass, doorbell)).rsplit(":", 1)[1]
+    return (await record_one(hass, doorbell)).rsplit(":", 1)[1]
 
 
 async def _export(

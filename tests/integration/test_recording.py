@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 import io
 from pathlib import Path
 
 import av
-from homeassistant.components.media_player import BrowseError, BrowseMedia
+from homeassistant.components.media_player import BrowseError
 from homeassistant.components.media_source import (
     Unresolvable,
     async_browse_media,
@@ -25,32 +24,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import CONF_POST_ROLL, DOMAIN
+from tests.helpers.clips import MEDIA_ROOT, children, record_one
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import TEST_VIDEO
 from .conftest import FAST_RECORDING, current, entity_id, wait_for
-
-MEDIA_ROOT = f"media-source://{DOMAIN}"
-
-
-async def _record_one(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
-    """Press once and wait for the clip; return its media id."""
-    count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
-    before = int(current(hass, count).state)
-    # The recorder needs a keyframe of pre-roll before the press.
-    await wait_for(lambda: doorbell.state.counters.rtsp_sessions >= 1)
-    await asyncio.sleep(1.5)
-    doorbell.press()
-    await wait_for(lambda: int(current(hass, count).state) == before + 1, 30)
-    serial = doorbell.state.serial
-    days = await async_browse_media(hass, f"{MEDIA_ROOT}/{serial}")
-    clips = await async_browse_media(hass, children(days)[0].media_content_id)
-    return str(children(clips)[0].media_content_id)
-
-
-def children(item: BrowseMedia) -> Sequence[BrowseMedia]:
-    assert item.children is not None
-    return item.children
 
 
 @pytest.fixture
@@ -64,7 +42,7 @@ async def test_clips_are_grouped_by_the_owners_day(
     # A zone whose date differs from UTC's right now, whatever the hour of the test run.
     zone = "Etc/GMT-14" if dt_util.utcnow().hour >= 10 else "Etc/GMT+12"
     await hass.config.async_set_time_zone(zone)
-    media_id = await _record_one(hass, doorbell)
+    media_id = await record_one(hass, doorbell)
     local_day = dt_util.now().date()
     assert local_day != dt_util.utcnow().date()
     days = await async_browse_media(hass, f"{MEDIA_ROOT}/{doorbell.state.serial}")
@@ -90,7 +68,7 @@ async def test_press_records_a_clip_into_the_media_browser(
     # Before the first visitor there is no picture to link: the image view would answer 500.
     image = entity_id(hass, "image", serial, "last_visitor")
     assert "entity_picture" not in current(hass, image).attributes
-    media_id = await _record_one(hass, doorbell)
+    media_id = await record_one(hass, doorbell)
     assert current(hass, entity_id(hass, "sensor", serial, "last_clip")).state != STATE_UNKNOWN
     assert float(current(hass, entity_id(hass, "sensor", serial, "storage_used")).state) > 0
     # By default clips go to the configuration folder, which no media browser serves.
@@ -145,7 +123,7 @@ async def test_bad_media_ids(
 async def test_protect_unprotect_delete(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
 ) -> None:
-    media_id = await _record_one(hass, doorbell)
+    media_id = await record_one(hass, doorbell)
     clip_id = media_id.rsplit(":", 1)[1]
     count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
     await hass.services.async_call(DOMAIN, "protect_clip", {"clip_id": clip_id}, blocking=True)
@@ -180,7 +158,7 @@ async def test_privacy_mode_records_nothing(
 async def test_storage_full_of_protected_clips_pauses_and_raises_an_issue(
     hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
 ) -> None:
-    media_id = await _record_one(hass, doorbell)
+    media_id = await record_one(hass, doorbell)
     clip_id = media_id.rsplit(":", 1)[1]
     await hass.services.async_call(DOMAIN, "protect_clip", {"clip_id": clip_id}, blocking=True)
     # A free-space floor no disk here can meet: only the protected clip is left to delete.

@@ -28,11 +28,11 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import DOMAIN
+from tests.helpers.clips import MEDIA_ROOT, children
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
 from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
-from .test_recording import MEDIA_ROOT, children
 
 SERVICE = DOMAIN
 

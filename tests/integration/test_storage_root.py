@@ -17,12 +17,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.library import Clip, Library
+from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
 from ..recording.media import record_clip
 from .conftest import FAST_RECORDING, entry_data, wait_for
-from .test_recording import _record_one
 
 type AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 
@@ -99,7 +99,7 @@ async def test_my_media_does_not_serve_clips(
     media: None,
     media_dir: Path,
 ) -> None:
-    clip_id = (await _record_one(hass, doorbell)).rsplit(":", 1)[1]
+    clip_id = (await record_one(hass, doorbell)).rsplit(":", 1)[1]
     library: Library = entry.runtime_data.clips.library
     clip = await hass.async_add_executor_job(library.get, clip_id)
     client = await hass_client(stranger)

@@ -14,7 +14,7 @@ import pytest
 
 from custom_components.local_doorbell.devices.multipart import MultipartParser
 from custom_components.local_doorbell.devices.snapshots import basic_authorization
-from tests.devices.test_dahua import wait_for
+from tests.helpers.events import WAIT, wait_for
 from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.doorbird import GARBAGE, DoorBirdPersonality, Monitor, mac_for
@@ -24,7 +24,6 @@ INITIAL = (
     b"--ioboundary\r\nContent-Type: text/plain\r\n\r\nmotionsensor:L\r\n\r\n"
 )
 MONITOR = "/bha-api/monitor.cgi?ring=doorbell,motionsensor"
-WAIT = 5.0
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from tests.devices.test_dahua import wait_for
+from tests.helpers.events import wait_for
 from virtual_doorbell import VirtualDoorbell
 
 

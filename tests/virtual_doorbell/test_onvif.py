@@ -15,7 +15,7 @@ import aiohttp
 import av
 import pytest
 
-from tests.devices.test_dahua import wait_for
+from tests.helpers.events import wait_for
 from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.onvif import (
