@@ -132,6 +132,15 @@ def test_one_decoder_per_stream_serves_thumbnails_and_snapshots(
     assert decode(jpeg_file(tmp_path, pictures.jpeg(hevc.video()[0], hevc.info))).counters == [0]
     assert pictures.jpeg(first, source.info) is not None
     assert opened == ["h264", "hevc", "h264"]  # a new decoder only when the stream changes
+    # A stream with B-frames: its decoder holds each picture back until drained.
+    reordered = load(encode(tmp_path / "b.nut", 2.0, audio=None, b_frames=2))
+    keyframes = [packet for packet in reordered.video() if packet.keyframe]
+    shown = [
+        decode(jpeg_file(tmp_path, pictures.jpeg(packet, reordered.info))).counters
+        for packet in (*keyframes, *keyframes)
+    ]
+    assert shown == shown[: len(keyframes)] * 2  # the same pictures again: nothing held over
+    assert all(len(counters) == 1 and counters[0] % FPS == 0 for counters in shown)
 
 
 def jpeg_file(folder: Path, jpeg: bytes | None) -> Path:

@@ -90,8 +90,9 @@ class Pictures:
     def _encoder(self, width: int, height: int) -> VideoCodecContext:
         encoder = self._encoders.get((width, height))
         if encoder is None:
-            encoder = av.CodecContext.create("mjpeg", "w")
-            assert isinstance(encoder, VideoCodecContext)
+            created = av.CodecContext.create("mjpeg", "w")
+            assert isinstance(created, VideoCodecContext)
+            encoder = created
             encoder.width, encoder.height = width, height
             encoder.pix_fmt = "yuvj420p"
             encoder.time_base = Fraction(1, 1)
