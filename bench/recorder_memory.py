@@ -10,7 +10,9 @@ over 20 s, which time the snapshot cache (the first call after each new keyframe
 it). At the end the pre-roll is written out as a clip with no post-roll, which tells the
 buffer's size. Reference in the same run: the device's own snapshot over HTTP with digest
 authentication (what the camera would fetch without the cache), as many calls over as long,
-while the second recorder warms up. Goal: snapshot p95 well under 50 ms. About 100 s.
+while the second recorder warms up. Cached calls and calls that decode a new keyframe are
+reported apart. Goals: every call's p95 well under 50 ms, and the decoding calls' p95 no
+slower than the device's own snapshot. About 100 s.
 """
 
 from __future__ import annotations
@@ -312,6 +314,12 @@ async def main(calls: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
     p95 = max(_pct([*run.cached_ms, *run.decoded_ms], 95) for run in runs.values())
     verdict = "met" if p95 < GOAL_MS else "NOT met"
     print(f"goal: latest_jpeg() p95 well under {GOAL_MS:.0f} ms — {verdict} (worst {p95:.3f} ms)")
+    decoding, device = _pct(decoded, 95), _pct(reference, 95)
+    verdict = "met" if decoding <= device else "NOT met"
+    print(
+        f"goal: decoding p95 ≤ the device's snapshot p95 — {verdict} "
+        f"({decoding:.3f} ms vs {device:.3f} ms)"
+    )
     return short, long, reference
 
 

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 CODE_BITS = 24
 _BLACK = 16  # limited-range luma, as cameras encode it
 _WHITE = 235
+_GRAIN = 8  # ± levels of the scene's fixed texture
 _GLYPHS = "0123456789:.# "
 
 Planes = NDArray[np.uint8]
@@ -110,6 +111,10 @@ class PictureMaker:
         rgb[door_top:, door_left : door_left + w // 6] = (120, 70, 40)
         knob = h * 13 // 20
         rgb[knob : knob + max(2, h // 60), door_left + w // 8 : door_left + w // 7] = (200, 180, 60)
+        # Fine detail (foliage, brick, sensor grain) that a real scene has and flat colours
+        # lack: it gives keyframes a real camera's size and decoding cost.
+        grain = np.random.default_rng(0).integers(-_GRAIN, _GRAIN + 1, (h, w, 1))
+        rgb += grain.astype(np.float32)
         rgb[: self._code_top * 2 + self._side] = (128, 128, 128)
         top, bottom = self._text_rows
         rgb[top:bottom] = 0

@@ -164,6 +164,7 @@ class VideoSource:
         encoder.time_base = Fraction(1, self.fps)
         encoder.framerate = Fraction(self.fps)
         encoder.bit_rate = self.bitrate
+        kbps = self.bitrate // 1000
         encoder.gop_size = self.gop
         encoder.max_b_frames = 0
         # One thread means one slice per picture and the least CPU; ultrafast keeps up at 1080p.
@@ -172,7 +173,9 @@ class VideoSource:
             "preset": "ultrafast",
             "tune": "zerolatency",
             "profile": "baseline",
-            "x264-params": "scenecut=0",  # keyframes only every GOP, as cameras do
+            # Keyframes only every GOP, and constant bit rate (padded with filler data when
+            # the picture needs fewer bits), as cameras send: the stream is `bitrate`.
+            "x264-params": f"scenecut=0:nal-hrd=cbr:vbv-maxrate={kbps}:vbv-bufsize={kbps}",
         }
         encoder.open()
         return encoder

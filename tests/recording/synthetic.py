@@ -44,6 +44,7 @@ def encode(
     codec: str = "libx264",
     audio: str | None = "pcm_mulaw",
     size: tuple[int, int] = (320, 240),
+    b_frames: int = 0,
 ) -> Path:
     """Write `seconds` of counted pictures (a keyframe a second) and beeps to a NUT file."""
     maker = PictureMaker(*size, FPS)
@@ -55,7 +56,7 @@ def encode(
         context.width, context.height = size
         context.pix_fmt = "yuv420p"
         context.gop_size = FPS
-        context.max_b_frames = 0
+        context.max_b_frames = b_frames
         params = {"libx264": "x264-params", "libx265": "x265-params"}[codec]
         context.options = {"preset": "ultrafast", params: "scenecut=0:log-level=0"}
         sound: AudioStream | None = None

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
+from custom_components.local_doorbell.recording import ingest as ingest_module
 from virtual_doorbell import VirtualDoorbell
 
-from .harness import FPS, decode, recording
+from .harness import FPS, decode, recording, wait_for
 
 
 def _fragment_ends(data: bytes) -> list[int]:
@@ -73,6 +74,26 @@ async def test_clip_reaches_back_pre_roll_and_on_post_roll_and_survives_a_cut(
     assert decode(tmp_path / "cut-0.999.mp4").counters  # all but the last fragment at least
 
 
+async def test_a_trigger_between_batches_opens_its_clip_and_its_end_closes_it(
+    doorbell: VirtualDoorbell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches that would last an hour: only the trigger and the clip's end hand packets on.
+    monkeypatch.setattr(ingest_module, "_BATCH", 3600.0)
+    monkeypatch.setattr(ingest_module, "_BATCH_PACKETS", 1 << 30)
+    async with recording(doorbell, tmp_path) as (recorder, clips):
+        triggered = doorbell.current_frame()
+        recorder.trigger("ring")
+        await wait_for(lambda: bool(clips.reserved))  # its file is open, long before a batch
+        (result,) = await clips.wait(1)
+        recorder.trigger("motion")
+        (_, second) = await clips.wait(2)
+    clip = decode(result.mp4)
+    assert clip.consecutive
+    assert clip.counters[0] <= triggered - 1 * FPS  # the pre-roll, from before the trigger
+    assert clip.counters[-1] >= triggered + 1 * FPS  # played to the end of the post-roll
+    assert decode(second.mp4).counters[0] > clip.counters[-1] - 2 * FPS
+
+
 async def test_triggers_3_s_apart_make_one_clip_readable_while_written(
     doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
@@ -110,7 +131,7 @@ async def test_max_length_caps_a_clip_and_a_later_trigger_starts_another(
         await asyncio.sleep(0.5)
         recorder.trigger("motion")  # within the cap: the same clip goes on
         await clips.wait(1)
-        later = doorbell.current_frame()
+        later = doorbell.current_frame() - 1  # the picture due now may still be on its way
         recorder.trigger("ring")
         first, second = await clips.wait(2)
     assert [result.trigger for result in clips.results] == ["motion", "ring"]

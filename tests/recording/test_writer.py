@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 import io
 from pathlib import Path
-import time
 
 import av
 from PIL import Image
 import pytest
 
+from custom_components.local_doorbell.recording import keyframe as keyframe_module
 from custom_components.local_doorbell.recording.audio import AacTranscoder
 from custom_components.local_doorbell.recording.keyframe import (
+    KeyframeDecoder,
+    Pictures,
     SnapshotCache,
     decode_keyframe,
-    keyframe_jpeg,
-    to_jpeg,
 )
 from custom_components.local_doorbell.recording.packet import Packet
 from custom_components.local_doorbell.recording.writer import ClipWriter
@@ -96,29 +96,66 @@ def test_an_empty_clip_closes_and_bad_input_is_refused(source: Source, tmp_path:
 
 def test_thumbnail_is_scaled_and_bad_keyframes_give_none(source: Source) -> None:
     keyframe = source.video()[0]
-    frame = decode_keyframe(
-        source.info.video_codec, source.info.video_extradata, bytes(keyframe.data)
-    )
-    assert frame is not None
-    small = Image.open(io.BytesIO(to_jpeg(frame, 160)))
+    pictures = Pictures()
+    small = Image.open(io.BytesIO(pictures.jpeg(keyframe, source.info, 160) or b""))
     assert small.size == (160, 120)
-    assert Image.open(io.BytesIO(to_jpeg(frame, 640))).size == (320, 240)  # never enlarged
+    assert small.format == "JPEG"
+    large = pictures.jpeg(keyframe, source.info, 640) or b""
+    assert Image.open(io.BytesIO(large)).size == (320, 240)  # never enlarged
     assert decode_keyframe("h264", b"", b"\x00\x00\x01\x65garbage") is None
-    assert keyframe_jpeg(replace(keyframe, data=av.Packet(b"junk")), source.info) is None
+    assert pictures.jpeg(replace(keyframe, data=av.Packet(b"junk")), source.info) is None
+    assert pictures.jpeg(keyframe, source.info, 160) is not None  # the decoder recovered
     with pytest.raises(TypeError, match="not a video codec"):
         decode_keyframe("aac", b"", bytes(keyframe.data))
+
+
+def test_one_decoder_per_stream_serves_thumbnails_and_snapshots(
+    source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+
+    class Counted(KeyframeDecoder):
+        def __init__(self, codec: str, extradata: bytes) -> None:
+            opened.append(codec)
+            super().__init__(codec, extradata)
+
+    monkeypatch.setattr(keyframe_module, "KeyframeDecoder", Counted)
+    pictures = Pictures()
+    first, second = source.video()[0], source.video()[FPS]
+    assert second.keyframe
+    for packet in (first, second, first):
+        for width in (None, 160):
+            assert decode(jpeg_file(tmp_path, pictures.jpeg(packet, source.info, width))).counters
+    assert decode(jpeg_file(tmp_path, pictures.jpeg(second, source.info))).counters == [FPS]
+    assert opened == ["h264"]
+    hevc = load(encode(tmp_path / "hevc.nut", 1.0, codec="libx265", audio=None))
+    assert decode(jpeg_file(tmp_path, pictures.jpeg(hevc.video()[0], hevc.info))).counters == [0]
+    assert pictures.jpeg(first, source.info) is not None
+    assert opened == ["h264", "hevc", "h264"]  # a new decoder only when the stream changes
+    # A stream with B-frames: its decoder holds each picture back until drained.
+    reordered = load(encode(tmp_path / "b.nut", 2.0, audio=None, b_frames=2))
+    keyframes = [packet for packet in reordered.video() if packet.keyframe]
+    shown = [
+        decode(jpeg_file(tmp_path, pictures.jpeg(packet, reordered.info))).counters
+        for packet in (*keyframes, *keyframes)
+    ]
+    assert shown == shown[: len(keyframes)] * 2  # the same pictures again: nothing held over
+    assert all(len(counters) == 1 and counters[0] % FPS == 0 for counters in shown)
+
+
+def jpeg_file(folder: Path, jpeg: bytes | None) -> Path:
+    """Write a JPEG where `decode` can read it."""
+    assert jpeg is not None
+    path = folder / "picture.jpg"
+    path.write_bytes(jpeg)
+    return path
 
 
 def test_snapshot_of_a_1080p_keyframe_is_cached(tmp_path: Path) -> None:
     source = load(encode(tmp_path / "hd.nut", 0.1, audio=None, size=(1920, 1080)))
     keyframe = source.video()[0]
-    cache = SnapshotCache()
-    started = time.perf_counter()
+    cache = SnapshotCache(Pictures())
     jpeg = cache.jpeg(keyframe, source.info)
-    first = time.perf_counter() - started
     assert jpeg is not None
     assert Image.open(io.BytesIO(jpeg)).size == (1920, 1080)
-    started = time.perf_counter()
-    assert cache.jpeg(keyframe, source.info) is jpeg
-    assert time.perf_counter() - started < 0.005
-    assert first < 1.0  # decoding and encoding once; typically about 30 ms
+    assert cache.jpeg(keyframe, source.info) is jpeg  # not made again

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import logging
 from pathlib import Path
 
-from .keyframe import THUMBNAIL_WIDTH, keyframe_jpeg
+from .keyframe import THUMBNAIL_WIDTH, Pictures
 from .packet import Packet
 from .streams import StreamInfo
 from .writer import ClipWriter
@@ -35,12 +35,15 @@ class ClipResult:
 class OpenClip:
     """A clip being recorded: its file opens at its first keyframe, errors end it early."""
 
-    def __init__(self, trigger: str, trigger_wall: float, end_wall: float) -> None:
+    def __init__(
+        self, trigger: str, trigger_wall: float, end_wall: float, pictures: Pictures
+    ) -> None:
         """Describe the clip; nothing is written before its first keyframe."""
         self.trigger = trigger
         self.trigger_wall = trigger_wall
         self.end_wall = end_wall
         self.failed = False
+        self._pictures = pictures
         self.writer: ClipWriter | None = None
         self._info: StreamInfo | None = None
         self._jpg: Path | None = None
@@ -107,7 +110,7 @@ class OpenClip:
         assert self._jpg is not None
         assert self._info is not None
         try:
-            jpeg = keyframe_jpeg(keyframe, self._info, THUMBNAIL_WIDTH)
+            jpeg = self._pictures.jpeg(keyframe, self._info, THUMBNAIL_WIDTH)
             if jpeg is None:
                 return None
             self._jpg.parent.mkdir(parents=True, exist_ok=True)

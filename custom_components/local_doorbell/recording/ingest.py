@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+import heapq
 import logging
+import math
 import threading
 import time
 import traceback
@@ -27,7 +29,8 @@ _LOGGER = logging.getLogger(__name__)
 
 _IDLE_EVERY = 0.5  # seconds between `on_idle` calls while waiting to reconnect
 # Packets are handled in batches of this many seconds: the Python that handles a packet
-# costs several times more when it runs cold, once per packet, than in a warm loop.
+# costs several times more when it runs cold, once per packet, than in a warm loop. A
+# `wake()` cuts a batch short where a moment matters (a trigger, a clip's end).
 _BATCH = 1.0
 _BATCH_PACKETS = 128
 
@@ -53,8 +56,9 @@ class Ingest:
     Packets reach `on_packet` on that thread, with monotonic, continuous timestamps, each
     connection's from its first video keyframe on, in batches up to `_BATCH` seconds after
     they arrived (`Packet.wall` says when); `on_streams` precedes them with the
-    connection's codec parameters. `on_connection` says when media starts and stops flowing;
-    `on_idle` is called about once a second while no packet comes.
+    connection's codec parameters, and until then each packet is handed on as it comes.
+    `wake()` asks for the batch to be handed on early. `on_connection` says when media
+    starts and stops flowing; `on_idle` is called about once a second while no packet comes.
     """
 
     def __init__(
@@ -83,6 +87,9 @@ class Ingest:
         self._thread: threading.Thread | None = None
         self._connected: bool | None = None  # None until the first attempt ends
         self._timelines: dict[StreamKind, Timeline] = {}
+        self._wake_lock = threading.Lock()
+        self._wakes: list[float] = []  # a heap of wall times, guarded by the lock
+        self._wake_at = math.inf  # the earliest of them, read per packet without the lock
 
     @property
     def connected(self) -> bool:
@@ -98,9 +105,20 @@ class Ingest:
         )
         self._thread.start()
 
+    def wake(self, at: float = 0.0) -> None:
+        """Hand on the held packets with the first to arrive at or after `at` (time.time()).
+
+        By default with the next packet; from any thread. Wakes that come to nothing cost
+        only a batch handed on early.
+        """
+        with self._wake_lock:
+            heapq.heappush(self._wakes, at)
+            self._wake_at = self._wakes[0]
+
     def stop(self) -> None:
         """Stop the thread and wait for it: within about `io_timeout`, even mid-connect."""
         self._stopping.set()
+        self.wake()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -192,10 +210,12 @@ class Ingest:
                 for packet in container.demux(streams):
                     wall = time.time()
                     batch.append((packet, wall))
-                    if wall < handle_at and len(batch) < _BATCH_PACKETS:
+                    if wall < handle_at and wall < self._wake_at and len(batch) < _BATCH_PACKETS:
                         continue
+                    if wall >= self._wake_at:
+                        self._woken(wall)
                     self._take(connection, batch)
-                    handle_at = wall + _BATCH
+                    handle_at = wall + _BATCH if connection.info is not None else 0.0
                     if connection.info is None and time.monotonic() - opened > self._watchdog:
                         reason = f"no keyframe in {self._watchdog:g} s"
                         break
@@ -218,6 +238,13 @@ class Ingest:
         if reason:  # reported outside the handlers: a callback's trace must not chain the URL
             self._lost(reason)
         return connection.info is not None
+
+    def _woken(self, wall: float) -> None:
+        """Forget the wakes up to `wall`: the batch is handed on now."""
+        with self._wake_lock:
+            while self._wakes and self._wakes[0] <= wall:
+                heapq.heappop(self._wakes)
+            self._wake_at = self._wakes[0] if self._wakes else math.inf
 
     def _take(self, connection: _Connection, batch: list[tuple[AvPacket, float]]) -> None:
         """Hand on a batch of packets, emptying it, once the connection has started."""

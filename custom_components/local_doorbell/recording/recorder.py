@@ -10,7 +10,7 @@ import time
 
 from .clip import ClipPaths, ClipResult, OpenClip
 from .ingest import Ingest
-from .keyframe import SnapshotCache
+from .keyframe import THUMBNAIL_WIDTH, Pictures, SnapshotCache
 from .packet import Packet
 from .preroll import PrerollBuffer
 from .streams import StreamInfo
@@ -42,7 +42,8 @@ class Recorder:
     called on that thread, `on_connection` too; `stop()` joins it and then finishes an open
     clip on the caller's thread. The ingest hands packets on in batches, a moment after they
     arrived: triggers and pauses apply to packets by their arrival time, not by when they
-    are handled.
+    are handled, and cut the batch short (as does a clip's end), so that a clip opens and
+    closes within a picture of the moment.
     """
 
     def __init__(
@@ -77,12 +78,14 @@ class Recorder:
         self._triggers: deque[_Trigger] = deque()
         self._pauses: deque[_Pause] = deque()  # those the ingest has not seen the end of
         self._paused = False
-        self._snapshots = SnapshotCache()
+        self._pictures = Pictures()
+        self._snapshots = SnapshotCache(self._pictures)
         self._latest: tuple[Packet, StreamInfo] | None = None  # read by any thread
         # Owned by the ingest thread.
         self._buffer = PrerollBuffer(pre_roll)
         self._info: StreamInfo | None = None
         self._clip: OpenClip | None = None
+        self._primed = False
 
     @property
     def connected(self) -> bool:
@@ -99,11 +102,13 @@ class Recorder:
         """Pause (finish the open clip, forget the pre-roll) or resume recording."""
         if value == self._paused:
             return
+        now = time.time()
         if value:
-            self._pauses.append(_Pause(time.time()))
+            self._pauses.append(_Pause(now))
         else:
-            self._pauses[-1].end = time.time()
+            self._pauses[-1].end = now
         self._paused = value
+        self._ingest.wake(now)
 
     def start(self) -> None:
         """Connect and record what triggers ask for."""
@@ -117,7 +122,9 @@ class Recorder:
     def trigger(self, reason: str) -> None:
         """Start a clip (with pre-roll), or make the open one last `post_roll` from now."""
         if not self._paused:
-            self._triggers.append(_Trigger(reason, time.time()))
+            now = time.time()
+            self._triggers.append(_Trigger(reason, now))
+            self._ingest.wake(now)  # the first packet after it applies it
 
     def latest_jpeg(self) -> bytes | None:
         """Return the newest keyframe as JPEG while media flows; decoded once per keyframe."""
@@ -137,9 +144,11 @@ class Recorder:
         self._info = info
 
     def _on_packet(self, packet: Packet) -> None:
-        if packet.keyframe and packet.stream == "video" and self._info is not None:
-            self._latest = (packet, self._info)
         try:
+            if packet.keyframe and packet.stream == "video" and self._info is not None:
+                self._latest = (packet, self._info)
+                if not self._primed:
+                    self._prime(packet, self._info)
             self._take(packet)
         except Exception:
             # A bug must cost at most the clip at hand, never the recording.
@@ -158,6 +167,11 @@ class Recorder:
         if clip is not None and now > clip.end_wall + _STALL_GRACE:
             self._finish()
 
+    def _prime(self, keyframe: Packet, info: StreamInfo) -> None:
+        """Open the decoder and the thumbnail's encoder now, not in the first clip."""
+        self._primed = True
+        self._pictures.jpeg(keyframe, info, THUMBNAIL_WIDTH)
+
     def _take(self, packet: Packet) -> None:
         """Buffer a packet and write it to the open clip, which it may end."""
         if self._pauses and self._private(packet.wall):
@@ -174,8 +188,11 @@ class Recorder:
         self._write(clip, packet)
         # The first picture past the end is the clip's last; sound alone ends it a bit later.
         late = packet.wall - clip.end_wall
-        if late >= 0 and (packet.stream == "video" or late > _STALL_GRACE):
-            self._finish()
+        if late >= 0:
+            if packet.stream == "video" or late > _STALL_GRACE:
+                self._finish()
+            else:
+                self._ingest.wake()  # the next picture ends it
 
     def _private(self, wall: float) -> bool:
         """Tell whether a moment falls in a pause; forget the pauses that ended before it."""
@@ -205,11 +222,12 @@ class Recorder:
     def _start(self, trigger: _Trigger) -> None:
         """Start a clip from the pre-roll, or extend the open one."""
         end = trigger.wall + self.post_roll
+        self._ingest.wake(end)
         if self._clip is not None:
             self._clip.end_wall = max(self._clip.end_wall, end)
             return
         _LOGGER.debug("Clip started by %s", trigger.reason)
-        clip = self._clip = OpenClip(trigger.reason, trigger.wall, end)
+        clip = self._clip = OpenClip(trigger.reason, trigger.wall, end, self._pictures)
         for packet in self._buffer.snapshot():
             self._write(clip, packet)
 
