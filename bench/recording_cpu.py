@@ -59,7 +59,7 @@ WARM_UP = 5.0  # seconds for every recorder to connect and settle before measuri
 PRE_ROLL, POST_ROLL = 5.0, 10.0
 TRIGGERS = 3
 STAGGER = 0.7  # seconds between the same trigger on different doorbells
-PROBE = 6.0  # seconds of the stream ffprobe reads to tell its real rate
+PROBE = 10.0  # seconds of the stream ffprobe reads to tell its real rate
 GOAL_PRIMED, GOAL_FRESH, GOAL_MANY, GOAL_CORE, GOAL_OPEN_MS = 1.15, 1.3, 1.2, 5.0, 100.0
 
 
