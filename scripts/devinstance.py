@@ -100,15 +100,18 @@ def _names_in(path: Path, found: type[ast.AST], where: str) -> list[str]:
 def loaded_by_home_assistant() -> list[str]:
     """Return what every instance loads besides its configuration, read from HA's source.
 
-    Onboarding sets up a fixed list of integrations, and validating any services.yaml with a
-    `supported_features` filter imports Home Assistant's base entity components.
+    Bootstrap sets up its default integrations (every entity platform among them), onboarding
+    a fixed list, and validating any services.yaml with a `supported_features` filter imports
+    Home Assistant's base entity components.
     """
+    from homeassistant.bootstrap import DEFAULT_INTEGRATIONS  # noqa: PLC0415 - only in the venv
+
     package = _components().parent
     onboarding = _names_in(
         package / "components/onboarding/views.py", ast.Assign, "onboard_integrations"
     )
     base = _names_in(package / "helpers/service.py", ast.FunctionDef, "_base_components")
-    return ["onboarding", *onboarding, *base]
+    return sorted({"onboarding", *DEFAULT_INTEGRATIONS, *onboarding, *base})
 
 
 def requirements(domains: list[str], *, after: bool) -> list[str]:
