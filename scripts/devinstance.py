@@ -12,7 +12,9 @@ devinstance.py run CONFIG_DIR PORT    write a configuration if missing, then run
 from __future__ import annotations
 
 import ast
+import contextlib
 from dataclasses import asdict, dataclass
+import importlib.util
 import ipaddress
 import json
 import os
@@ -161,19 +163,29 @@ def _guard_connections() -> None:
     """Refuse connects outside the household (or, with DEVINSTANCE_LOOPBACK_ONLY, loopback).
 
     Onboarding sets up weather and text-to-speech integrations that call the internet; the
-    development instance of a no-cloud integration should not.
+    development instance of a no-cloud integration should not. The household is what the
+    integration's own egress guard allows, loaded by path: importing our package here would
+    come before Home Assistant loads it from the config folder.
     """
+    spec = importlib.util.spec_from_file_location(
+        "_devinstance_egress", ROOT / "custom_components/local_doorbell/privacy/egress.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    egress = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(egress)
     loopback_only = os.environ.get("DEVINSTANCE_LOOPBACK_ONLY") == "1"
     original = socket.socket.connect
 
     def allowed(address: object) -> bool:
         if not isinstance(address, tuple):
             return True  # a Unix domain socket
-        try:
-            ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
-        except ValueError:
+        host = str(address[0])
+        if loopback_only:
+            with contextlib.suppress(ValueError):
+                return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
             return False
-        return ip.is_loopback or (not loopback_only and (ip.is_private or ip.is_link_local))
+        return bool(egress.is_local_address(host))
 
     def connect(sock: socket.socket, address: object) -> None:
         if not allowed(address):
@@ -280,15 +292,22 @@ def banner(instance: Instance) -> str:
 def dashboard(instance: Instance) -> str:
     """Return the "Doorbells" dashboard: each simulated doorbell as it shows once added."""
     sys.path.insert(0, str(ROOT))
+    from custom_components.local_doorbell.devices.base import DeviceIdentity  # noqa: PLC0415
     from custom_components.local_doorbell.devices.dahua import manufacturer_for  # noqa: PLC0415
+    from virtual_doorbell.models import MODELS, Protocol  # noqa: PLC0415
 
-    makers = {"D101": "DoorBird", "ReolinkDoorbell": "Reolink"}
-    models = {"ReolinkDoorbell": "Video Doorbell PoE"}
+    # What the simulator answers for its maker; Dahua's driver names it from the model.
+    makers = {Protocol.DOORBIRD: "DoorBird", Protocol.ONVIF: "Reolink"}
     views = []
     for doorbell in instance.doorbells:
-        maker = makers.get(doorbell.model) or manufacturer_for(doorbell.model)
-        name = f"{maker} {models.get(doorbell.model, doorbell.model)}"
-        device = re.sub(r"[^a-z0-9]+", "_", name.lower())
+        profile = MODELS[doorbell.model]
+        maker = makers.get(profile.protocol) or manufacturer_for(profile.device_type)
+        # The device's name as the setup dialog makes it, by the drivers' own naming rule.
+        identity = DeviceIdentity(
+            manufacturer=maker, model=profile.device_type, serial="", firmware=""
+        )
+        name = f"{identity.manufacturer} {identity.model}"
+        device = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
         rows = ("doorbell", "motion", "last_visitor", "last_clip", "recorded_clips")
         domains = {"doorbell": "event", "motion": "binary_sensor", "last_visitor": "image"}
         entities = [f"{domains.get(row, 'sensor')}.{device}_{row}" for row in rows]
