@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 from pathlib import Path
+
+import av
 
 from .keyframe import THUMBNAIL_WIDTH, Pictures
 from .packet import Packet
@@ -17,6 +21,12 @@ _LOGGER = logging.getLogger(__name__)
 
 ClipPaths = Callable[[str, datetime], tuple[Path, Path]]
 """Return where a clip (trigger, UTC start) goes: its MP4 and its JPEG thumbnail."""
+
+
+def resolve[T](future: Future[T], value: T) -> None:
+    """Answer a caller's future, unless the caller stopped waiting for it."""
+    with contextlib.suppress(InvalidStateError):  # cancelled
+        future.set_result(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,14 @@ class OpenClip:
         self._jpg: Path | None = None
         self._thumbnail: Path | None = None
         self._fallback: Packet | None = None  # the last keyframe before the trigger
+        self._waiting: list[Future[Path | None]] = []  # told the MP4 once it is created
+
+    def when_open(self, future: Future[Path | None]) -> None:
+        """Answer `future` with the MP4's path once it is created, None if it never is."""
+        if self.writer is not None or self.failed:
+            resolve(future, None if self.writer is None else self.writer.path)
+        else:
+            self._waiting.append(future)
 
     def elapsed(self, packet: Packet) -> float:
         """Return how far into the clip a packet falls, in seconds."""
@@ -63,20 +81,30 @@ class OpenClip:
                 if packet.stream != "video" or not packet.keyframe:
                     return
                 self.writer = self._create(packet, info, paths)
+                self._answer(self.writer.path)
             self.writer.write(packet)
         except Exception as err:  # disk full, no permission, or the library refusing a path
             _LOGGER.error("Could not write the %s clip: %s", self.trigger, err)
             self.failed = True
+            self._answer(None)
             return
         if packet.stream == "video" and packet.keyframe and self._thumbnail is None:
             if packet.wall < self.trigger_wall:
                 self._fallback = packet
             else:
-                self._thumbnail = self._save_thumbnail(packet)
+                self._thumbnail = self._save_keyframe(packet)
+
+    def offer_thumbnail(self, frame: av.VideoFrame) -> None:
+        """Take a picture of a moment in the clip (a press) as its thumbnail, if it has none."""
+        if self.writer is not None and not self.failed and self._thumbnail is None:
+            self._thumbnail = self._save_thumbnail(
+                lambda: self._pictures.encode(frame, THUMBNAIL_WIDTH)
+            )
 
     def finish(self) -> ClipResult | None:
         """Close the file and describe it; None when nothing was ever created."""
         writer = self.writer
+        self._answer(None)  # a clip that never opened
         if writer is None:
             return None
         try:
@@ -84,7 +112,7 @@ class OpenClip:
         except Exception as err:  # the disk filled up or went away
             _LOGGER.error("Could not finish the clip %s: %s", writer.path, err)
         if self._thumbnail is None and self._fallback is not None:
-            self._thumbnail = self._save_thumbnail(self._fallback)
+            self._thumbnail = self._save_keyframe(self._fallback)
         try:
             size = writer.path.stat().st_size
         except OSError:
@@ -105,12 +133,21 @@ class OpenClip:
         mp4.parent.mkdir(parents=True, exist_ok=True)
         return ClipWriter(mp4, info)
 
-    def _save_thumbnail(self, keyframe: Packet) -> Path | None:
-        """Write the thumbnail from a keyframe; None when that fails."""
-        assert self._jpg is not None
+    def _answer(self, path: Path | None) -> None:
+        waiting, self._waiting = self._waiting, []
+        for future in waiting:
+            resolve(future, path)
+
+    def _save_keyframe(self, keyframe: Packet) -> Path | None:
         assert self._info is not None
+        info = self._info
+        return self._save_thumbnail(lambda: self._pictures.jpeg(keyframe, info, THUMBNAIL_WIDTH))
+
+    def _save_thumbnail(self, make: Callable[[], bytes | None]) -> Path | None:
+        """Write the thumbnail `make` returns; None when that fails."""
+        assert self._jpg is not None
         try:
-            jpeg = self._pictures.jpeg(keyframe, self._info, THUMBNAIL_WIDTH)
+            jpeg = make()
             if jpeg is None:
                 return None
             self._jpg.parent.mkdir(parents=True, exist_ok=True)

@@ -60,6 +60,17 @@ class PrerollBuffer:
         """Return every packet held, from the first keyframe on."""
         return [packet for group in self._groups for packet in group]
 
+    def run_to(self, wall: float) -> list[Packet]:
+        """Return the newest picture that arrived before `wall`, after what it decodes from.
+
+        That is its group's keyframe and the pictures between them; empty when no picture
+        held arrived before `wall`.
+        """
+        for group in reversed(self._groups):
+            if group[0].wall < wall:
+                return [p for p in group if p.stream == "video" and p.wall < wall]
+        return []
+
     def latest_keyframe(self) -> Packet | None:
         """Return the newest video keyframe held."""
         return self._groups[-1][0] if self._groups else None

@@ -1,16 +1,18 @@
-"""A device's recorder: pre-roll, clips on triggers, and the snapshot cache."""
+"""A device's recorder: pre-roll, clips on triggers, pictures of moments, the snapshot cache."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 import logging
+from pathlib import Path
 import time
 
-from .clip import ClipPaths, ClipResult, OpenClip
+from .clip import ClipPaths, ClipResult, OpenClip, resolve
 from .ingest import Ingest
-from .keyframe import THUMBNAIL_WIDTH, Pictures, SnapshotCache
+from .keyframe import THUMBNAIL_WIDTH, Picture, Pictures, SnapshotCache
 from .packet import Packet
 from .preroll import PrerollBuffer
 from .streams import StreamInfo
@@ -18,12 +20,20 @@ from .streams import StreamInfo
 _LOGGER = logging.getLogger(__name__)
 
 _STALL_GRACE = 1.0  # seconds past a clip's end before it is closed without new packets
+_PICTURE_AGE = 1.0  # seconds: an older picture does not show the moment asked for
 
 
 @dataclass(frozen=True, slots=True)
 class _Trigger:
     reason: str
     wall: float
+    clip: Future[Path | None] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class _Capture:
+    wall: float
+    picture: Future[Picture | None] = field(default_factory=Future)
 
 
 @dataclass(slots=True)
@@ -43,7 +53,8 @@ class Recorder:
     clip on the caller's thread. The ingest hands packets on in batches, a moment after they
     arrived: triggers and pauses apply to packets by their arrival time, not by when they
     are handled, and cut the batch short (as does a clip's end), so that a clip opens and
-    closes within a picture of the moment.
+    closes within a picture of the moment. The futures that `trigger()` and `capture()`
+    return are answered on that thread too.
     """
 
     def __init__(
@@ -76,6 +87,7 @@ class Recorder:
         )
         # Written by any thread, read by the ingest's; appends and pops are atomic.
         self._triggers: deque[_Trigger] = deque()
+        self._captures: deque[_Capture] = deque()
         self._pauses: deque[_Pause] = deque()  # those the ingest has not seen the end of
         self._paused = False
         self._pictures = Pictures()
@@ -118,13 +130,36 @@ class Recorder:
         """Disconnect and join the thread (within about a second), then finish an open clip."""
         self._ingest.stop()
         self._finish()
+        self._drop(time.time())
 
-    def trigger(self, reason: str) -> None:
-        """Start a clip (with pre-roll), or make the open one last `post_roll` from now."""
-        if not self._paused:
-            now = time.time()
-            self._triggers.append(_Trigger(reason, now))
-            self._ingest.wake(now)  # the first packet after it applies it
+    def trigger(self, reason: str) -> Future[Path | None]:
+        """Start a clip (with pre-roll), or make the open one last `post_roll` from now.
+
+        The future tells the clip's MP4 once the file is created (at once when a clip was
+        open already), or None when there will be none (paused, failed, stopped).
+        """
+        trigger = _Trigger(reason, time.time())
+        if self._paused:
+            resolve(trigger.clip, None)
+        else:
+            self._triggers.append(trigger)
+            self._ingest.wake(trigger.wall)  # the first packet after it applies it
+        return trigger.clip
+
+    def capture(self) -> Future[Picture | None]:
+        """Ask for a full-size picture of this moment: the newest that had arrived by now.
+
+        It is decoded from the pre-roll (its keyframe and the pictures up to it) once the
+        first packet after now arrives, and becomes the thumbnail of the open clip if that
+        has none yet. The future tells it, or None when there is none (paused, no stream).
+        """
+        capture = _Capture(time.time())
+        if self._paused:
+            resolve(capture.picture, None)
+        else:
+            self._captures.append(capture)
+            self._ingest.wake(capture.wall)
+        return capture.picture
 
     def latest_jpeg(self) -> bytes | None:
         """Return the newest keyframe as JPEG while media flows; decoded once per keyframe."""
@@ -168,9 +203,12 @@ class Recorder:
             self._finish()
 
     def _prime(self, keyframe: Packet, info: StreamInfo) -> None:
-        """Open the decoder and the thumbnail's encoder now, not in the first clip."""
+        """Open the decoder and both pictures' encoders now, not at the first press."""
         self._primed = True
-        self._pictures.jpeg(keyframe, info, THUMBNAIL_WIDTH)
+        frame = self._pictures.decode([keyframe], info)
+        if frame is not None:
+            self._pictures.encode(frame, THUMBNAIL_WIDTH)
+            self._pictures.encode(frame)
 
     def _take(self, packet: Packet) -> None:
         """Buffer a packet and write it to the open clip, which it may end."""
@@ -206,18 +244,28 @@ class Recorder:
         return False
 
     def _forget(self, wall: float) -> None:
-        """Finish the open clip and forget the pre-roll and the triggers up to a private moment."""
+        """Finish the open clip and forget the pre-roll, triggers and captures up to `wall`."""
         self._buffer.clear()  # nothing from a private moment may reach a later clip
         self._finish()
+        self._drop(wall)
+
+    def _drop(self, wall: float) -> None:
+        """Answer the triggers and captures up to `wall` with nothing."""
         while self._triggers and self._triggers[0].wall <= wall:
-            self._triggers.popleft()
+            resolve(self._triggers.popleft().clip, None)
+        while self._captures and self._captures[0].wall <= wall:
+            resolve(self._captures.popleft().picture, None)
 
     def _housekeep(self, wall: float) -> None:
-        """End a failed clip and apply the triggers up to `wall`."""
+        """End a failed clip, apply the triggers up to `wall`, then answer the captures."""
         if self._clip is not None and self._clip.failed:
             self._finish()
         while self._triggers and self._triggers[0].wall <= wall:
             self._start(self._triggers.popleft())
+        # What arrived before `wall` is buffered; what arrives at it is not yet.
+        while self._captures and self._captures[0].wall <= wall:
+            capture = self._captures.popleft()
+            resolve(capture.picture, self._picture(capture.wall))
 
     def _start(self, trigger: _Trigger) -> None:
         """Start a clip from the pre-roll, or extend the open one."""
@@ -225,11 +273,25 @@ class Recorder:
         self._ingest.wake(end)
         if self._clip is not None:
             self._clip.end_wall = max(self._clip.end_wall, end)
+            self._clip.when_open(trigger.clip)
             return
         _LOGGER.debug("Clip started by %s", trigger.reason)
         clip = self._clip = OpenClip(trigger.reason, trigger.wall, end, self._pictures)
+        clip.when_open(trigger.clip)
         for packet in self._buffer.snapshot():
             self._write(clip, packet)
+
+    def _picture(self, wall: float) -> Picture | None:
+        """Return the newest picture that arrived before `wall`, if recent; offer it to the clip."""
+        run = self._buffer.run_to(wall)
+        if not run or run[-1].wall < wall - _PICTURE_AGE or self._info is None:
+            return None
+        frame = self._pictures.decode(run, self._info)
+        if frame is None:
+            return None
+        if self._clip is not None:
+            self._clip.offer_thumbnail(frame)
+        return Picture(self._pictures.encode(frame), run[-1].wall)
 
     def _write(self, clip: OpenClip, packet: Packet) -> None:
         if self._info is not None:
