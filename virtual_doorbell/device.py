@@ -155,7 +155,8 @@ class VirtualDoorbell:
         return await asyncio.get_running_loop().run_in_executor(None, self._main.snapshot_jpeg)
 
     def press(self) -> None:
-        """Press the button."""
+        """Press the button; the state keeps which picture the main stream was sending."""
+        self.state.press_frame = self.current_frame()
         self.state.counters.presses += 1
         self.personality.press()
 

@@ -60,6 +60,7 @@ class DeviceState:
     faults: Faults = field(default_factory=Faults)
     counters: Counters = field(default_factory=Counters)
     rtp_timestamp_offset: int = 0  # seconds added to RTP clocks by the jump fault
+    press_frame: int | None = None  # the main stream's frame counter at the last press
 
     def as_json(self) -> dict[str, Any]:
         """Return the state as `GET /sim/state` shows it."""
@@ -73,4 +74,5 @@ class DeviceState:
             "quirks": asdict(self.quirks),
             "faults": asdict(self.faults),
             "counters": asdict(self.counters),
+            "press_frame": self.press_frame,
         }

@@ -120,9 +120,13 @@ async def test_control_api(doorbell: VirtualDoorbell, session: aiohttp.ClientSes
         async with session.post(f"{doorbell.url}{path}") as resp:
             return resp.status, await resp.json()
 
+    assert doorbell.state.press_frame is None
+    before = doorbell.current_frame()
     status, state = await post("/sim/press")
     assert status == 200
     assert state["counters"]["presses"] == 1  # type: ignore[index]
+    # The picture the main stream was sending at the press.
+    assert before <= state["press_frame"] <= doorbell.current_frame()  # type: ignore[operator]
     assert (await post("/sim/motion?state=start"))[0] == 200
     assert (await post("/sim/motion?state=sideways"))[0] == 400
     assert (await post("/sim/person?state=start"))[0] == 200
@@ -139,6 +143,7 @@ async def test_control_api(doorbell: VirtualDoorbell, session: aiohttp.ClientSes
     async with session.get(f"{doorbell.url}/sim/state") as resp:
         state = await resp.json()
     assert state["model"] == "AD410"
+    assert state["press_frame"] == doorbell.state.press_frame
     assert state["counters"]["motion_events"] == 1
     assert state["counters"]["person_events"] == 1
 
