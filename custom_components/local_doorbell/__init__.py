@@ -19,6 +19,7 @@ from .clips import ClipManager, async_acquire_library, async_release_library
 from .connection import async_connect
 from .const import CONF_BUTTON_ENTITY, CONF_MOTION_ENTITY, CONF_PROTOCOL, DOMAIN
 from .coordinator import DoorbellCoordinator
+from .devices.base import EventKind
 from .devices.detect import DeviceApi
 from .devices.generic import GenericDoorbell
 from .exposure import async_guard_exposure
@@ -93,8 +94,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
         await coordinator.async_enforce_cloud_off()
     else:
         ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{serial}")
-    for kind in options.triggers:
+    for kind in options.triggers - {EventKind.RING}:
         entry.async_on_unload(coordinator.async_subscribe_event(kind, clips.handle_event))
+    entry.async_on_unload(coordinator.async_subscribe_event(EventKind.RING, clips.rings.handle))
     if isinstance(connection.device, GenericDoorbell):
         entry.async_on_unload(
             async_track_button(

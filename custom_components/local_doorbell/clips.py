@@ -23,7 +23,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN
 from .coordinator import ClipStatsCoordinator
-from .devices.base import DoorbellEvent
+from .devices.base import DoorbellEvent, EventKind
 from .entity import entity_id_of
 from .models import DoorbellOptions
 from .privacy.audit import AuditAction, AuditLog
@@ -32,6 +32,7 @@ from .recording.library import Clip, Library, UnknownClip
 from .recording.recorder import Recorder
 from .recording.retention import apply_retention
 from .recording.storage import free_bytes
+from .ring import RingMoments
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -219,6 +220,9 @@ class ClipManager:
             post_roll=options.post_roll,
             max_length=options.max_clip_length,
         )
+        self.rings = RingMoments(
+            hass, entry, self.recorder, record=EventKind.RING in options.triggers
+        )
         self._apply_pause()
 
     @property
@@ -253,7 +257,10 @@ class ClipManager:
 
     @callback
     def handle_event(self, event: DoorbellEvent) -> None:
-        """Start or extend a clip; subscribed to the events the owner chose to record."""
+        """Start or extend a clip; subscribed to the events the owner chose to record.
+
+        Rings go to `rings` instead, which records them and takes their picture.
+        """
         if event.active:
             self.recorder.trigger(event.kind.value)
 
