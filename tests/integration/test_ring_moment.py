@@ -24,7 +24,7 @@ from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
 
 def _counter(jpeg: bytes) -> int:
     """Return the frame counter burned into a JPEG, read at the size it was served."""
-    with av.open(io.BytesIO(jpeg)) as container:
+    with av.open(io.BytesIO(jpeg), mode="r") as container:
         return read_frame_counter(next(container.decode(video=0)))
 
 

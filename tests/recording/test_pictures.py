@@ -1,0 +1,82 @@
+"""Pictures of moments: a run decoded from its keyframe, and the recorder's capture at a press."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+import time
+
+import av
+import pytest
+
+from custom_components.local_doorbell.recording.keyframe import Pictures
+from custom_components.local_doorbell.recording.preroll import PrerollBuffer
+from virtual_doorbell import VirtualDoorbell
+from virtual_doorbell.picture import read_frame_counter
+
+from .harness import FPS, decode, recording
+from .synthetic import encode, load
+
+
+def _counter(jpeg: bytes) -> int:
+    with av.open(io.BytesIO(jpeg), mode="r") as container:
+        return read_frame_counter(next(container.decode(video=0)))
+
+
+@pytest.mark.parametrize("codec", ["libx264", "libx265"])
+def test_a_run_decodes_to_the_picture_of_its_last_packet(tmp_path: Path, codec: str) -> None:
+    source = load(encode(tmp_path / "s.nut", 3.0, codec=codec, audio="pcm_mulaw"), wall=0.0)
+    buffer = PrerollBuffer(5)
+    for packet in source.packets:
+        buffer.append(packet)
+    pictures = Pictures()
+    # One long-lived decoder, run after run: each starts again from its own keyframe.
+    for number in (0, 1, FPS - 1, FPS, 2 * FPS + 7, 5):
+        run = buffer.run_to(number / FPS + 0.01)
+        assert run[0].keyframe
+        assert len(run) == number % FPS + 1
+        frame = pictures.decode(run, source.info)
+        assert frame is not None
+        assert read_frame_counter(frame) == number
+        assert _counter(pictures.encode(frame)) == number
+        assert _counter(pictures.encode(frame, 256)) == number  # a thumbnail keeps it too
+    assert pictures.decode([source.video()[1]], source.info) is None  # no keyframe to start
+    assert pictures.jpeg(source.video()[FPS], source.info) is not None  # and it recovers
+
+
+async def test_capture_is_the_picture_at_the_moment_and_the_clips_thumbnail(
+    doorbell: VirtualDoorbell, tmp_path: Path
+) -> None:
+    async with recording(doorbell, tmp_path) as (recorder, clips):
+        frame = doorbell.current_frame()
+        opened = recorder.trigger("ring")
+        captured = recorder.capture()
+        picture = await asyncio.wait_for(asyncio.wrap_future(captured), 5)
+        mp4 = await asyncio.wait_for(asyncio.wrap_future(opened), 5)
+        assert picture is not None
+        assert abs(_counter(picture.jpeg) - frame) <= 1
+        assert abs(picture.wall - time.time()) < 2
+        # A trigger while the clip is open names that clip at once.
+        assert recorder.trigger("motion").result(timeout=5) == mp4
+        (result,) = await clips.wait(1)
+    assert result.mp4 == mp4
+    assert result.thumbnail is not None
+    assert decode(result.thumbnail).counters == [_counter(picture.jpeg)]
+
+
+async def test_paused_or_stopped_the_answers_are_nothing(
+    doorbell: VirtualDoorbell, tmp_path: Path
+) -> None:
+    async with recording(doorbell, tmp_path) as (recorder, clips):
+        recorder.paused = True
+        assert recorder.trigger("ring").result(timeout=0) is None
+        assert recorder.capture().result(timeout=0) is None
+        recorder.paused = False
+        await asyncio.to_thread(recorder.stop)
+        # Asked of a stopped recorder, they wait for a stream that will not come: stop()
+        # answers what it leaves behind.
+        waiting = recorder.capture(), recorder.trigger("ring")
+        recorder.stop()
+        assert [future.result(timeout=0) for future in waiting] == [None, None]
+    assert clips.results == []
