@@ -86,11 +86,8 @@ def test_clear_and_arguments() -> None:
         PrerollBuffer(1, max_bytes=0)
 
 
-def test_run_to_a_moment_is_its_newest_picture_after_its_keyframe() -> None:
+def test_the_latest_run_is_the_newest_picture_after_its_keyframe() -> None:
     buffer = PrerollBuffer(2)
-    feed(buffer, 4, audio=True)  # groups from 1.0 on are held
-    run = buffer.run_to(3.35)
-    assert [p.seconds for p in run] == [3.0, 3.1, 3.2, 3.3]  # video only, up to the moment
-    assert [p.seconds for p in buffer.run_to(3.0)][-1] == 2.9  # strictly before it
-    assert buffer.run_to(99)[-1].seconds == pytest.approx(3.9)
-    assert buffer.run_to(1.0) == []  # nothing held had arrived by then
+    assert buffer.latest_run() == []
+    feed(buffer, 3.4, audio=True)
+    assert [p.seconds for p in buffer.latest_run()] == [3.0, 3.1, 3.2, 3.3]  # video only

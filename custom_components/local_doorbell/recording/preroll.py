@@ -60,16 +60,11 @@ class PrerollBuffer:
         """Return every packet held, from the first keyframe on."""
         return [packet for group in self._groups for packet in group]
 
-    def run_to(self, wall: float) -> list[Packet]:
-        """Return the newest picture that arrived before `wall`, after what it decodes from.
-
-        That is its group's keyframe and the pictures between them; empty when no picture
-        held arrived before `wall`.
-        """
-        for group in reversed(self._groups):
-            if group[0].wall < wall:
-                return [p for p in group if p.stream == "video" and p.wall < wall]
-        return []
+    def latest_run(self) -> list[Packet]:
+        """Return the newest picture after what it decodes from: its keyframe and those between."""
+        if not self._groups:
+            return []
+        return [packet for packet in self._groups[-1] if packet.stream == "video"]
 
     def latest_keyframe(self) -> Packet | None:
         """Return the newest video keyframe held."""

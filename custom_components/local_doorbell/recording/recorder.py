@@ -20,7 +20,7 @@ from .streams import StreamInfo
 _LOGGER = logging.getLogger(__name__)
 
 _STALL_GRACE = 1.0  # seconds past a clip's end before it is closed without new packets
-_PICTURE_AGE = 1.0  # seconds: an older picture does not show the moment asked for
+_PICTURE_WAIT = 1.0  # seconds without a picture after a capture's moment before it fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +147,13 @@ class Recorder:
         return trigger.clip
 
     def capture(self) -> Future[Picture | None]:
-        """Ask for a full-size picture of this moment: the newest that had arrived by now.
+        """Ask for a full-size picture of this moment: the first to arrive after it.
 
-        It is decoded from the pre-roll (its keyframe and the pictures up to it) once the
-        first packet after now arrives, and becomes the thumbnail of the open clip if that
-        has none yet. The future tells it, or None when there is none (paused, no stream).
+        The demuxer hands a picture on only once the next one begins to arrive, so that is
+        the picture the camera was sending at the moment. It is decoded from the pre-roll
+        (its keyframe and the pictures up to it) and becomes the thumbnail of the open clip
+        if that has none yet. The future tells it, or None when there is none (paused, or
+        no picture within `_PICTURE_WAIT`).
         """
         capture = _Capture(time.time())
         if self._paused:
@@ -217,6 +219,11 @@ class Recorder:
             return
         self._housekeep(packet.wall)
         self._buffer.append(packet)
+        if self._captures and self._captures[0].wall <= packet.wall:
+            if packet.stream == "video":
+                self._answer_captures(packet.wall)
+            else:
+                self._ingest.wake()  # the next picture answers them
         clip = self._clip
         if clip is None:
             return
@@ -257,15 +264,20 @@ class Recorder:
             resolve(self._captures.popleft().picture, None)
 
     def _housekeep(self, wall: float) -> None:
-        """End a failed clip, apply the triggers up to `wall`, then answer the captures."""
+        """End a failed clip, apply the triggers up to `wall`, give up on stale captures."""
         if self._clip is not None and self._clip.failed:
             self._finish()
         while self._triggers and self._triggers[0].wall <= wall:
             self._start(self._triggers.popleft())
-        # What arrived before `wall` is buffered; what arrives at it is not yet.
+        while self._captures and self._captures[0].wall < wall - _PICTURE_WAIT:
+            resolve(self._captures.popleft().picture, None)
+
+    def _answer_captures(self, wall: float) -> None:
+        """Answer the captures up to `wall` with the picture just buffered, which arrived then."""
+        picture = None
         while self._captures and self._captures[0].wall <= wall:
-            capture = self._captures.popleft()
-            resolve(capture.picture, self._picture(capture.wall))
+            picture = picture or self._picture(wall)
+            resolve(self._captures.popleft().picture, picture)
 
     def _start(self, trigger: _Trigger) -> None:
         """Start a clip from the pre-roll, or extend the open one."""
@@ -282,16 +294,16 @@ class Recorder:
             self._write(clip, packet)
 
     def _picture(self, wall: float) -> Picture | None:
-        """Return the newest picture that arrived before `wall`, if recent; offer it to the clip."""
-        run = self._buffer.run_to(wall)
-        if not run or run[-1].wall < wall - _PICTURE_AGE or self._info is None:
+        """Return the newest picture buffered, which arrived at `wall`; offer it to the clip."""
+        run = self._buffer.latest_run()
+        if not run or self._info is None:
             return None
         frame = self._pictures.decode(run, self._info)
         if frame is None:
             return None
         if self._clip is not None:
             self._clip.offer_thumbnail(frame)
-        return Picture(self._pictures.encode(frame), run[-1].wall)
+        return Picture(self._pictures.encode(frame), wall)
 
     def _write(self, clip: OpenClip, packet: Packet) -> None:
         if self._info is not None:
