@@ -63,7 +63,8 @@ OPTIONS = {CONF_PRE_ROLL: 2, CONF_POST_ROLL: 0}
 
 def _counter(jpeg: bytes) -> int:
     with av.open(io.BytesIO(jpeg), mode="r") as container:
-        return read_frame_counter(next(container.decode(video=0)))
+        frame = next(container.decode(video=0))
+    return read_frame_counter(frame)
 
 
 class _Watch:

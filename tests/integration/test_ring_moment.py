@@ -25,7 +25,8 @@ from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
 def _counter(jpeg: bytes) -> int:
     """Return the frame counter burned into a JPEG, read at the size it was served."""
     with av.open(io.BytesIO(jpeg), mode="r") as container:
-        return read_frame_counter(next(container.decode(video=0)))
+        frame = next(container.decode(video=0))
+    return read_frame_counter(frame)
 
 
 async def _ready(doorbell: VirtualDoorbell) -> None:

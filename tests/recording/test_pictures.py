@@ -24,7 +24,8 @@ from .synthetic import encode, load
 
 def _counter(jpeg: bytes) -> int:
     with av.open(io.BytesIO(jpeg), mode="r") as container:
-        return read_frame_counter(next(container.decode(video=0)))
+        frame = next(container.decode(video=0))
+    return read_frame_counter(frame)
 
 
 @pytest.mark.parametrize("codec", ["libx264", "libx265"])
