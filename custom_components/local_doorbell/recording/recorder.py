@@ -225,6 +225,7 @@ class Recorder:
         self._ingest.wake(end)
         if self._clip is not None:
             self._clip.end_wall = max(self._clip.end_wall, end)
+            self._clip.extended_by.add(trigger.reason)
             return
         _LOGGER.debug("Clip started by %s", trigger.reason)
         clip = self._clip = OpenClip(trigger.reason, trigger.wall, end, self._pictures)
