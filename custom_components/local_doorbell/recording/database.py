@@ -43,12 +43,11 @@ PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
 # Version 2 to 3, in place: every clip indexed so far had the one trigger that started it.
-_MIGRATE_2 = f"""
+_SET_VERSION = f"PRAGMA user_version = {SCHEMA_VERSION};"
+_MIGRATE_2 = """
 BEGIN;
 ALTER TABLE clips ADD COLUMN triggers TEXT NOT NULL DEFAULT '[]';
 UPDATE clips SET triggers = json_array(trigger);
-PRAGMA user_version = {SCHEMA_VERSION};
-COMMIT;
 """
 # Fixed width with microseconds, so that text order is time order.
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -73,7 +72,9 @@ WHERE protected = 0
   AND kept_since < :latest
   AND (kept_since, id) > (:kept_since, :id)
   AND kept_since < (
-    SELECT MIN(COALESCE((SELECT c.value FROM json_each(:cutoffs) AS c WHERE c.key = t.value), :other))
+    SELECT MIN(COALESCE(
+      (SELECT c.value FROM json_each(:cutoffs) AS c WHERE c.key = t.value), :other
+    ))
     FROM json_each(CASE WHEN json_valid(triggers) THEN triggers ELSE json_array(trigger) END) AS t
   )
 ORDER BY kept_since, id
@@ -178,7 +179,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         if version == 0 and db.execute("SELECT 1 FROM sqlite_master").fetchone() is None:
             db.executescript(_SCHEMA)
         elif version == 2 and columns == _COLUMNS - {"triggers"}:
-            db.executescript(_MIGRATE_2)
+            db.executescript(f"{_MIGRATE_2}{_SET_VERSION}COMMIT;")
         elif 0 < version < SCHEMA_VERSION:
             raise _Outdated(f"made by an earlier release, schema version {version}")
         elif version != SCHEMA_VERSION or columns != _COLUMNS:

@@ -36,9 +36,10 @@ class RetentionPolicy:
     def max_age_of(self, triggers: Iterable[str]) -> timedelta | None:
         """Return how long a clip of these triggers is kept: the longest of theirs."""
         ages = [self.max_age_by_trigger.get(name, self.max_age) for name in triggers]
-        if None in ages or not ages and self.max_age is None:
+        ages = ages or [self.max_age]
+        if None in ages:
             return None
-        return max((age for age in ages if age is not None), default=self.max_age)
+        return max(age for age in ages if age is not None)
 
     def cutoffs(self, now: datetime) -> tuple[dict[str, datetime | None], datetime | None]:
         """Return per trigger, and for any other, the time before which clips are due."""
