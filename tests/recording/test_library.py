@@ -394,8 +394,8 @@ def test_a_clip_remembers_every_event_that_made_it(library: Library, root: Path)
     clip = record_clip(library, trigger="motion", extended_by=frozenset({"ring", "motion"}))
     assert (clip.trigger, clip.extended_by, clip.triggers) == (
         "motion",
-        {"ring"},
-        {"motion", "ring"},
+        frozenset({"ring"}),
+        frozenset({"motion", "ring"}),
     )
     assert library.get(clip.id) == clip
     sidecar = (root / clip.path).with_suffix(".json")
