@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.components.event import (
     EventDeviceClass,
     EventEntity,
@@ -11,7 +13,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .devices.base import DoorbellEvent, EventKind
-from .entity import DoorbellEntity
+from .entity import DoorbellEntity, entity_id_of
 from .models import LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -44,5 +46,20 @@ class LocalDoorbellEvent(DoorbellEntity, EventEntity):
 
     @callback
     def _ring(self, event: DoorbellEvent) -> None:
-        self._trigger_event(EventKind.RING.value)
+        self.hass.async_create_task(self._async_ring(), eager_start=True)
+
+    async def _async_ring(self) -> None:
+        """Fire `ring` with its clip and the picture's relative path.
+
+        A stand-in until the ring-moment branch (issue 15, items 1 and 4) names the clip at
+        the press: here the event waits for the recorder to open (or extend) the ring's clip.
+        """
+        clip_id = None
+        for _ in range(40):
+            if (clip_id := self.runtime.clips.recorder.open_clip_id) is not None:
+                break
+            await asyncio.sleep(0.05)
+        image = entity_id_of(self.hass, "image", self.runtime.identity.serial, "last_visitor")
+        attributes = {"clip_id": clip_id, "image_path": f"/api/image_proxy/{image}"}
+        self._trigger_event(EventKind.RING.value, attributes)
         self.async_write_ha_state()

@@ -126,6 +126,12 @@ class Recorder:
             self._triggers.append(_Trigger(reason, now))
             self._ingest.wake(now)  # the first packet after it applies it
 
+    @property
+    def open_clip_id(self) -> str | None:
+        """Return the id of the clip being written, if one is (read from any thread)."""
+        clip = self._clip
+        return None if clip is None or clip.writer is None else clip.writer.path.stem
+
     def latest_jpeg(self) -> bytes | None:
         """Return the newest keyframe as JPEG while media flows; decoded once per keyframe."""
         latest = self._latest
