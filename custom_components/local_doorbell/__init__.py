@@ -24,7 +24,12 @@ from .devices.detect import DeviceApi
 from .devices.generic import GenericDoorbell
 from .exposure import async_guard_exposure
 from .generic_tracking import async_track_button
-from .models import DoorbellOptions, LocalDoorbellConfigEntry, LocalDoorbellData
+from .models import (
+    DoorbellOptions,
+    LocalDoorbellConfigEntry,
+    LocalDoorbellData,
+    per_trigger_retention,
+)
 from .services import async_setup_services
 from .storage_root import async_prepare_storage
 from .vendor_cloud import ISSUE_VENDOR_CLOUD_ON
@@ -122,12 +127,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
-    """Name the protocol of entries made when Dahua was the only one (1.1 to 1.2)."""
+    """Bring an entry of an earlier release up to date.
+
+    1.1 to 1.2: name the protocol of entries made when Dahua was the only one. 1.2 to 1.3: the
+    one retention time becomes each trigger's.
+    """
     if entry.version > 1:
         return False  # made by a newer release (2026.2 asks us; later releases refuse it)
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_PROTOCOL: DeviceApi.DAHUA}, minor_version=2
-    )
+    data, options = dict(entry.data), dict(entry.options)
+    if entry.minor_version < 2:
+        data[CONF_PROTOCOL] = DeviceApi.DAHUA
+    if entry.minor_version < 3:
+        options = per_trigger_retention(options)
+    hass.config_entries.async_update_entry(entry, data=data, options=options, minor_version=3)
     return True
 
 

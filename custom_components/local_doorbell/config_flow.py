@@ -46,7 +46,6 @@ from .const import (
     CONF_PRE_ROLL,
     CONF_PROTOCOL,
     CONF_RECORD_TRIGGERS,
-    CONF_RETENTION_HOURS,
     CONF_RTSP_PORT,
     CONF_SNAPSHOT_URL,
     CONF_STORAGE_ROOT,
@@ -66,7 +65,7 @@ from .devices.detect import DeviceApi, detect
 from .devices.generic import SNAPSHOT_SCHEMES
 from .devices.rtsp_relay import STREAM_SCHEMES
 from .generic_tracking import BUTTON_DOMAINS, MOTION_DOMAINS
-from .models import RECORD_TRIGGERS, DoorbellOptions, default_storage_root
+from .models import RECORD_TRIGGERS, RETENTION_KEYS, DoorbellOptions, default_storage_root
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
 from .recording.storage import StorageError, validate_root
 
@@ -129,7 +128,10 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_PRE_ROLL): _seconds(0, 30),
         vol.Required(CONF_POST_ROLL): _seconds(1, 120),
         vol.Required(CONF_MAX_CLIP_LENGTH): _seconds(10, 600),
-        vol.Required(CONF_RETENTION_HOURS): _amount(1, 8760, 1, "h"),
+        # From an hour to a year, for the clips of each trigger.
+        **{
+            vol.Required(RETENTION_KEYS[kind]): _amount(1, 8760, 1, "h") for kind in RECORD_TRIGGERS
+        },
         vol.Required(CONF_MAX_STORAGE_GB): _amount(0, 100000, 0.5, "GiB"),
         vol.Required(CONF_MIN_FREE_GB): _amount(0.1, 1000, 0.1, "GiB"),
         vol.Required(CONF_KEEP_CLOUD_OFF): BooleanSelector(),
@@ -141,7 +143,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a doorbell by address and credentials, or a camera with a separate button."""
 
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
     _discovered_host: str | None = None
 
     @staticmethod

@@ -14,7 +14,10 @@ CONF_RECORD_TRIGGERS: Final = "record_triggers"
 CONF_PRE_ROLL: Final = "pre_roll"
 CONF_POST_ROLL: Final = "post_roll"
 CONF_MAX_CLIP_LENGTH: Final = "max_clip_length"
-CONF_RETENTION_HOURS: Final = "retention_hours"
+CONF_RETENTION_HOURS: Final = "retention_hours"  # before entry version 1.3: one for all clips
+CONF_RETENTION_RING_HOURS: Final = "retention_ring_hours"
+CONF_RETENTION_MOTION_HOURS: Final = "retention_motion_hours"
+CONF_RETENTION_PERSON_HOURS: Final = "retention_person_hours"
 CONF_MAX_STORAGE_GB: Final = "max_storage_gb"
 CONF_MIN_FREE_GB: Final = "min_free_gb"
 

@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 from .clips import async_find_clip, libraries
 from .const import DOMAIN
 from .recording.library import Clip, Library
+from .recording.retention import RetentionPolicy
 from .views import clip_url, thumbnail_url
 
 TITLE = "Local Doorbell"
@@ -74,6 +75,14 @@ class LocalDoorbellMediaSource(MediaSource):
             return await self._async_clips(library, serial, day)
         raise BrowseError(f"A clip cannot be browsed: {item.identifier}")
 
+    def _policy(self, serial: str) -> RetentionPolicy | None:
+        """Return the retention of a loaded doorbell's clips; None for one not loaded."""
+        for entry in self.hass.config_entries.async_loaded_entries(DOMAIN):
+            if entry.unique_id == serial:
+                policy: RetentionPolicy = entry.runtime_data.options.retention
+                return policy
+        return None
+
     def _name(self, serial: str) -> str:
         for entry in self.hass.config_entries.async_entries(DOMAIN):
             if entry.unique_id == serial:
@@ -111,7 +120,8 @@ class LocalDoorbellMediaSource(MediaSource):
         clips = await self.hass.async_add_executor_job(
             library.clips, serial, day, dt_util.get_default_time_zone()
         )
-        children = [_clip(serial, clip) for clip in clips]
+        policy = self._policy(serial)
+        children = [_clip(serial, clip, policy) for clip in clips]
         title = f"{self._name(serial)} · {_day_title(day)}"
         return _directory(
             f"{serial}:{Kind.DAY}:{day.isoformat()}", title, MediaClass.VIDEO, children
@@ -155,10 +165,14 @@ def _directory(
     )
 
 
-def _clip(serial: str, clip: Clip) -> BrowseMediaSource:
+def _clip(serial: str, clip: Clip, policy: RetentionPolicy | None) -> BrowseMediaSource:
+    """Describe a clip: when, what started or extended it, how long, and until when it is kept.
+
+    The owner sees when retention will delete a clip, and so until when to protect it.
+    """
     local = dt_util.as_local(clip.start)
-    protected = " · protected" if clip.protected else ""
-    title = f"{local:%H:%M:%S} · {clip.trigger} · {clip.duration:.0f} s{protected}"
+    triggers = " + ".join(sorted(clip.triggers))
+    title = f"{local:%H:%M:%S} · {triggers} · {clip.duration:.0f} s{_kept(clip, policy)}"
     return BrowseMediaSource(
         domain=DOMAIN,
         identifier=f"{serial}:{Kind.CLIP}:{clip.id}",
@@ -169,3 +183,14 @@ def _clip(serial: str, clip: Clip) -> BrowseMediaSource:
         can_expand=False,
         thumbnail=thumbnail_url(clip.id) if clip.thumbnail else None,
     )
+
+
+def _kept(clip: Clip, policy: RetentionPolicy | None) -> str:
+    """Return how long a clip is kept, as its title ends."""
+    if clip.protected:
+        return " · protected"
+    age = None if policy is None else policy.max_age_of(clip.triggers)
+    if age is None:
+        return ""
+    until = dt_util.as_local((clip.kept_since or clip.start) + age)
+    return f" · kept until {until:%a %d %b %H:%M}"

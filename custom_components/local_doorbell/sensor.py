@@ -1,4 +1,8 @@
-"""Sensors of the local recording: storage used, clip count, time of the last clip."""
+"""Sensors of the local recording: storage used, clip count, last clip, how long clips are kept.
+
+The retention sensors show every member of the household, not only the administrators who
+can open the options, how long the doorbell keeps footage of them.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,14 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfInformation
+from homeassistant.const import EntityCategory, UnitOfInformation, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import ClipStats
+from .devices.base import EventKind
 from .entity import ClipsEntity
-from .models import LocalDoorbellConfigEntry
+from .models import RECORD_TRIGGERS, LocalDoorbellConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -64,6 +69,26 @@ SENSORS: tuple[LocalDoorbellSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class RetentionSensorDescription(SensorEntityDescription):
+    """How long the clips of one trigger are kept, as the options set it."""
+
+    kind: EventKind
+
+
+RETENTION_SENSORS: tuple[RetentionSensorDescription, ...] = tuple(
+    RetentionSensorDescription(
+        key=f"retention_{kind}",
+        translation_key=f"retention_{kind}",
+        kind=kind,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.HOURS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+    )
+    for kind in RECORD_TRIGGERS
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: LocalDoorbellConfigEntry,
@@ -71,6 +96,7 @@ async def async_setup_entry(
 ) -> None:
     """Add the recording sensors."""
     async_add_entities(LocalDoorbellSensor(entry, description) for description in SENSORS)
+    async_add_entities(RetentionSensor(entry, description) for description in RETENTION_SENSORS)
 
 
 class LocalDoorbellSensor(ClipsEntity, SensorEntity):
@@ -82,3 +108,14 @@ class LocalDoorbellSensor(ClipsEntity, SensorEntity):
     def native_value(self) -> int | datetime | None:
         """Return the statistic."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class RetentionSensor(ClipsEntity, SensorEntity):
+    """How long the doorbell keeps the clips of one trigger (longest when several)."""
+
+    entity_description: RetentionSensorDescription
+
+    @property
+    def native_value(self) -> float:
+        """Return the hours the options set."""
+        return self.runtime.options.retention_hours[self.entity_description.kind]

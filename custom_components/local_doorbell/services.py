@@ -2,7 +2,9 @@
 
 Protecting is open to whoever may see the doorbell's camera; unprotecting and deleting are for
 administrators. Each is written to the audit log and the logbook with who did it. Automations
-and scripts that Home Assistant runs by itself carry no user: an administrator wrote them.
+and scripts that Home Assistant runs by itself carry no user: an administrator wrote them. One
+that acts for someone (the notification blueprint's "Keep this clip", tapped on a phone) names
+them in `requested_by`, and is held to that user's rights and audited under their name.
 """
 
 from __future__ import annotations
@@ -20,10 +22,16 @@ from .privacy.audit import AuditAction
 from .recording.library import Clip, Library
 
 ATTR_CLIP_ID = "clip_id"
+ATTR_REQUESTED_BY = "requested_by"
 SERVICE_PROTECT_CLIP = "protect_clip"
 SERVICE_UNPROTECT_CLIP = "unprotect_clip"
 SERVICE_DELETE_CLIP = "delete_clip"
-CLIP_SCHEMA = vol.Schema({vol.Required(ATTR_CLIP_ID): cv.string})
+CLIP_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CLIP_ID): cv.string,
+        vol.Optional(ATTR_REQUESTED_BY): vol.Any(None, cv.string),
+    }
+)
 
 
 async def _async_find(hass: HomeAssistant, clip_id: str) -> tuple[Library, Clip]:
@@ -48,10 +56,25 @@ def _refused(call: ServiceCall, key: str) -> Unauthorized:
 
 
 async def _async_caller(call: ServiceCall) -> User | None:
-    """Return the user who called, None for Home Assistant itself; refuse an unknown one."""
-    if call.context.user_id is None:
+    """Return the user the action is for, None for Home Assistant itself; refuse an unknown one.
+
+    That is the calling user, or the one named in `requested_by`: only Home Assistant itself
+    (automations, which an administrator wrote) and administrators may act for someone else.
+    """
+    caller = await _async_user(call, call.context.user_id)
+    requested_by = call.data.get(ATTR_REQUESTED_BY)
+    if requested_by is None or requested_by == call.context.user_id:
+        return caller
+    if caller is not None and not caller.is_admin:
+        raise _refused(call, "clip_action_not_allowed")
+    return await _async_user(call, requested_by)
+
+
+async def _async_user(call: ServiceCall, user_id: str | None) -> User | None:
+    """Return a user by id (None for none); refuse an id that names nobody."""
+    if user_id is None:
         return None
-    if (user := await call.hass.auth.async_get_user(call.context.user_id)) is None:
+    if (user := await call.hass.auth.async_get_user(user_id)) is None:
         raise _refused(call, "clip_action_not_allowed")
     return user
 

@@ -120,3 +120,44 @@ async def test_automations_act_as_the_admin_who_wrote_them(
     assert logbook[-1].data["message"] == f"clip {clip_id}: delete by an automation or script"
     count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
     await wait_for(lambda: current(hass, count).state == "0")
+
+
+async def test_an_automation_acting_for_someone_has_their_rights(
+    hass: HomeAssistant,
+    hass_admin_user: MockUser,
+    hass_read_only_user: MockUser,
+    stranger: MockUser,
+    entry: MockConfigEntry,
+    clip_id: str,
+) -> None:
+    library: Library = entry.runtime_data.clips.library
+
+    async def act(action: str, user_id: str | None, requested_by: str | None) -> None:
+        data = {"clip_id": clip_id, "requested_by": requested_by}
+        context = Context(user_id=user_id)
+        await hass.services.async_call(DOMAIN, action, data, blocking=True, context=context)
+
+    # A user may not claim to act for another; an administrator may.
+    with pytest.raises(Unauthorized):
+        await act("protect_clip", hass_read_only_user.id, hass_admin_user.id)
+    # Home Assistant itself (an automation) is held to the rights of the one it acts for.
+    for action, user, key in (
+        ("protect_clip", stranger, "clip_action_not_allowed"),
+        ("protect_clip", None, "clip_action_not_allowed"),
+    ):
+        with pytest.raises(Unauthorized) as err:
+            await act(action, None, user.id if user else "no-such-user")
+        assert err.value.translation_key == key
+    assert not (await hass.async_add_executor_job(library.get, clip_id)).protected
+    await act("protect_clip", None, hass_read_only_user.id)
+    with pytest.raises(Unauthorized) as err:
+        await act("unprotect_clip", None, hass_read_only_user.id)
+    assert err.value.translation_key == "clip_action_admin_only"
+    await act("unprotect_clip", hass_admin_user.id, hass_admin_user.id)
+    await act("protect_clip", None, None)  # no one named: Home Assistant itself
+    entries = await hass.async_add_executor_job(AuditLog(library.root).entries, clip_id)
+    assert [(e.action, e.user_name) for e in entries] == [  # newest first
+        (AuditAction.PROTECT, None),
+        (AuditAction.UNPROTECT, hass_admin_user.name),
+        (AuditAction.PROTECT, hass_read_only_user.name),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from pathlib import Path
 import socket
@@ -211,8 +212,45 @@ async def test_entries_from_before_other_protocols_migrate_to_dahua(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.minor_version == 2
+    assert entry.minor_version == 3
     assert entry.data == {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}
+    # Its clips were kept 72 hours, the default then: so they stay, whatever started them.
+    assert entry.options == dict.fromkeys(RETENTION, 72.0)
+
+
+RETENTION = ("retention_ring_hours", "retention_motion_hours", "retention_person_hours")
+
+
+async def test_one_retention_time_becomes_each_triggers(
+    hass: HomeAssistant, doorbell: VirtualDoorbell
+) -> None:
+    old = {**FAST_RECORDING, "retention_hours": 12, "record_triggers": ["ring", "motion"]}
+    data = {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=doorbell.state.serial,
+        data=data,
+        options=old,
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 3
+    assert entry.data == data
+    assert entry.options == {
+        **FAST_RECORDING,
+        "record_triggers": ["ring", "motion"],
+        **dict.fromkeys(RETENTION, 12.0),
+    }
+    policy = entry.runtime_data.options.retention
+    assert {policy.max_age_of({kind}) for kind in ("ring", "motion", "person")} == {
+        timedelta(hours=12)
+    }
+    for key in ("ring", "motion", "person"):
+        sensor = entity_id(hass, "sensor", doorbell.state.serial, f"retention_{key}")
+        assert float(current(hass, sensor).state) == 12
 
 
 async def test_entries_from_a_newer_release_are_left_alone(hass: HomeAssistant) -> None:

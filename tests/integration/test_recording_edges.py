@@ -131,7 +131,7 @@ async def test_retention_runs_on_schedule_and_lifts_the_pause(
     clip_id = await _record(hass, doorbell)
     await hass.services.async_call(SERVICE, "protect_clip", {"clip_id": clip_id}, blocking=True)
     # Keep clips for about a second, and ask for more free space than any disk has.
-    options = {**entry.options, "retention_hours": 0.0003, "min_free_gb": 1e6}
+    options = {**entry.options, "retention_ring_hours": 0.0003, "min_free_gb": 1e6}
     hass.config_entries.async_update_entry(entry, options=options)
     assert await hass.config_entries.async_reload(entry.entry_id)
     issue_id = f"storage_full_{doorbell.state.serial}"

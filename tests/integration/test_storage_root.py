@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
+from custom_components.local_doorbell.models import RETENTION_KEYS
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.library import Clip, Library
 from tests.helpers.clips import record_one
@@ -139,7 +140,8 @@ async def test_clips_of_the_old_default_move_out_with_their_protection(
     assert not (await hass.async_add_executor_job(library.get, other.id)).protected
     (entry_,) = await hass.async_add_executor_job(AuditLog(target).entries, kept.id)
     assert (entry_.action, entry_.user_name) == (AuditAction.PROTECT, "Someone")
-    assert entry.options == FAST_RECORDING
+    # Untouched but for the migration to per-trigger retention (an entry of version 1.1).
+    assert entry.options == {**FAST_RECORDING, **dict.fromkeys(RETENTION_KEYS.values(), 72.0)}
     assert not entry.runtime_data.clips.recorder.paused
 
     client = await hass_client(stranger)

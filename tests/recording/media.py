@@ -67,6 +67,7 @@ class FakeResult:
     end: datetime
     duration: float
     size: int
+    extended_by: frozenset[str] = frozenset()
 
 
 def record_clip(
@@ -77,6 +78,7 @@ def record_clip(
     *,
     frames: int = 20,
     thumbnail: bool = True,
+    extended_by: frozenset[str] = frozenset(),
 ) -> Clip:
     """Record a real clip the way the recorder does: reserve paths, write, add."""
     mp4, jpg = library.clip_paths(device, trigger, start)
@@ -92,5 +94,6 @@ def record_clip(
         end=start + timedelta(seconds=duration),
         duration=duration,
         size=mp4.stat().st_size,
+        extended_by=extended_by,
     )
     return library.add(device, result)

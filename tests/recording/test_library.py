@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.local_doorbell.recording import layout, library as library_module
+from custom_components.local_doorbell.recording.database import timestamp
 from custom_components.local_doorbell.recording.library import (
     Clip,
     InvalidName,
@@ -277,12 +278,14 @@ def _damage(sidecar: Path, how: str) -> None:
         text = re.sub(r'"duration": [0-9.]+', '"duration": NaN', text)
     elif how == "deep":
         text = text.replace('"ring"', "[" * 100_000 + "]" * 100_000)
+    elif how == "triggers":
+        text = text.replace('"triggers": ["ring"]', '"triggers": "ring"')
     else:
         text = text.replace('"start": "', '"start": "-')
     sidecar.write_text(text)
 
 
-@pytest.mark.parametrize("how", ["overflow", "nan", "deep", "no_time"])
+@pytest.mark.parametrize("how", ["overflow", "nan", "deep", "no_time", "triggers"])
 @pytest.mark.parametrize("protected", [True, False])
 def test_one_damaged_sidecar_does_not_stop_the_rebuild(
     library: Library, root: Path, how: str, protected: bool, caplog: pytest.LogCaptureFixture
@@ -384,6 +387,53 @@ def test_index_of_an_earlier_release_is_rebuilt_quietly(
     assert library.get(clip.id).protected
     # An upgrade is no damage: nothing set aside, nothing above INFO.
     assert not list(root.glob("index.sqlite3.corrupt-*"))
+    assert not [record for record in caplog.records if record.levelno > logging.INFO]
+
+
+def test_a_clip_remembers_every_event_that_made_it(library: Library, root: Path) -> None:
+    clip = record_clip(library, trigger="motion", extended_by=frozenset({"ring", "motion"}))
+    assert (clip.trigger, clip.extended_by, clip.triggers) == (
+        "motion",
+        frozenset({"ring"}),
+        frozenset({"motion", "ring"}),
+    )
+    assert library.get(clip.id) == clip
+    sidecar = (root / clip.path).with_suffix(".json")
+    assert json.loads(sidecar.read_text())["triggers"] == ["motion", "ring"]
+    (root / "index.sqlite3").unlink()
+    reopen(library)
+    assert library.get(clip.id).triggers == {"motion", "ring"}
+    # A sidecar of an earlier release names only the first trigger.
+    data = json.loads(sidecar.read_text())
+    del data["triggers"]
+    sidecar.write_text(json.dumps(data))
+    (root / "index.sqlite3").unlink()
+    reopen(library)
+    assert library.get(clip.id).triggers == {"motion"}
+
+
+def test_index_of_the_previous_release_is_migrated_in_place(
+    library: Library, root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clip = library.set_protected(record_clip(library, trigger="motion").id, True)
+    later = record_clip(library, start=T0 + DAY)
+    library.retention_time(T0 + DAY)  # stamps retention's clock, which a rebuild would lose
+    library.close()
+    with closing(sqlite3.connect(root / "index.sqlite3")) as db:
+        # The layout of schema version 2: no triggers column.
+        db.executescript("ALTER TABLE clips DROP COLUMN triggers; PRAGMA user_version = 2;")
+        db.execute("UPDATE clips SET kept_since = ? WHERE id = ?", (timestamp(T0 + DAY), clip.id))
+        db.commit()
+        clock = db.execute("SELECT value FROM meta").fetchone()
+    for sidecar in root.glob("*/*/*.json"):
+        sidecar.unlink()  # the index alone must carry the clips over
+    library.open()
+    assert library.clips() == [later, replace(clip, kept_since=T0 + DAY)]
+    assert library.get(clip.id).protected
+    assert library.get(clip.id).triggers == {"motion"}
+    with closing(sqlite3.connect(root / "index.sqlite3")) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("SELECT value FROM meta").fetchone() == clock
     assert not [record for record in caplog.records if record.levelno > logging.INFO]
 
 

@@ -110,6 +110,7 @@ async def test_triggers_3_s_apart_make_one_clip_readable_while_written(
         shutil.copyfile(written, copy)
         (result,) = await clips.wait(1, 6)
     assert trigger == "motion"
+    assert result.extended_by == {"ring"}  # kept as long as a ring clip is
     clip = decode(result.mp4)
     assert clip.consecutive
     assert clip.counters[0] <= first - FPS

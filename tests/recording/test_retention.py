@@ -161,7 +161,7 @@ def test_protected_meanwhile_is_kept(
     # The owner protects a clip after retention has read the candidates.
     listed = library.oldest_unprotected()
     library.set_protected(clips[0].id, True)
-    monkeypatch.setattr(library, "oldest_unprotected", lambda *_, after=None, **__: listed)
+    monkeypatch.setattr(library, "expired", lambda *_, after=None, **__: listed)
     result = apply_retention(library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty)
     assert result.deleted == ids([clips[2], clips[3], clips[4]])
     assert library.get(clips[0].id).protected
@@ -175,6 +175,60 @@ def test_a_failing_clip_does_not_stop_the_pass(library: Library, clips: list[Cli
     result = apply_retention(library, NO_FLOOR, now=T0 + 1000 * HOUR, free_bytes=plenty)
     assert result.deleted == ids([clips[2], clips[3], clips[4]])
     assert library.get(clips[0].id)
+
+
+BY_TRIGGER = RetentionPolicy(
+    max_age=48 * HOUR,
+    min_free_bytes=0,
+    max_age_by_trigger={"ring": 72 * HOUR, "motion": 24 * HOUR, "forever": None},
+)
+
+
+def test_each_trigger_keeps_its_clips_for_its_own_time(library: Library) -> None:
+    start = T0 - 30 * HOUR
+    motion = record_clip(library, trigger="motion", start=start)
+    ring = record_clip(library, trigger="ring", start=start)
+    person = record_clip(library, trigger="person", start=start)  # no time of its own: 48 h
+    watched = library.set_protected(record_clip(library, trigger="motion", start=start).id, True)
+    # A ring during a motion clip: kept as long as a ring clip.
+    rung = record_clip(library, trigger="motion", start=start, extended_by=frozenset({"ring"}))
+    result = apply_retention(library, BY_TRIGGER, now=T0, free_bytes=plenty)
+    assert result == RetentionResult(deleted=(motion.id,), paused=False, reason=None)
+    assert apply_retention(library, BY_TRIGGER, now=T0 + 19 * HOUR, free_bytes=plenty).deleted == (
+        person.id,
+    )
+    deleted = apply_retention(library, BY_TRIGGER, now=T0 + 43 * HOUR, free_bytes=plenty).deleted
+    assert set(deleted) == {ring.id, rung.id}
+    assert library.clips() == [watched]
+
+
+def test_a_trigger_kept_for_ever_keeps_every_clip_it_was_part_of(library: Library) -> None:
+    alone = record_clip(library, trigger="forever", start=T0 - 1000 * HOUR)
+    part = record_clip(
+        library, trigger="motion", start=T0 - 1000 * HOUR, extended_by=frozenset({"forever"})
+    )
+    assert apply_retention(library, BY_TRIGGER, now=T0, free_bytes=plenty).deleted == ()
+    assert {clip.id for clip in library.clips()} == {alone.id, part.id}
+    # The room limits still apply to them.
+    full = RetentionPolicy(max_age=None, max_total_bytes=0, min_free_bytes=0)
+    assert len(apply_retention(library, full, now=T0, free_bytes=plenty).deleted) == 2
+
+
+def test_how_long_a_clip_of_some_triggers_is_kept() -> None:
+    assert BY_TRIGGER.max_age_of({"motion"}) == 24 * HOUR
+    assert BY_TRIGGER.max_age_of({"motion", "ring"}) == 72 * HOUR
+    assert BY_TRIGGER.max_age_of({"motion", "person"}) == 48 * HOUR
+    assert BY_TRIGGER.max_age_of({"ring", "forever"}) is None
+    assert BY_TRIGGER.max_age_of(()) == 48 * HOUR
+    assert RetentionPolicy(max_age=None).max_age_of(()) is None
+
+
+def test_a_damaged_triggers_column_counts_the_first_trigger(library: Library) -> None:
+    clip = record_clip(library, trigger="motion", start=T0 - 30 * HOUR)
+    with closing(sqlite3.connect(library.root / "index.sqlite3")) as db, db:
+        db.execute("UPDATE clips SET triggers = '{not json' WHERE id = ?", (clip.id,))
+    assert library.get(clip.id).triggers == {"motion"}
+    assert apply_retention(library, BY_TRIGGER, now=T0, free_bytes=plenty).deleted == (clip.id,)
 
 
 def test_now_must_be_aware(library: Library) -> None:

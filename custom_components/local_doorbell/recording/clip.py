@@ -40,6 +40,7 @@ class ClipResult:
     end: datetime  # UTC wall time of the last packet
     duration: float  # seconds of media
     size: int  # bytes on disk
+    extended_by: frozenset[str] = frozenset()  # other events that made it last longer
 
 
 class OpenClip:
@@ -52,6 +53,7 @@ class OpenClip:
         self.trigger = trigger
         self.trigger_wall = trigger_wall
         self.end_wall = end_wall
+        self.extended_by: set[str] = set()
         self.failed = False
         self._pictures = pictures
         self.writer: ClipWriter | None = None
@@ -125,6 +127,7 @@ class OpenClip:
             end=datetime.fromtimestamp(writer.last_wall, UTC),
             duration=writer.duration,
             size=size,
+            extended_by=frozenset(self.extended_by - {self.trigger}),
         )
 
     def _create(self, first: Packet, info: StreamInfo, paths: ClipPaths) -> ClipWriter:

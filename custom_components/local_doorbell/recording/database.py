@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from contextlib import closing
 from datetime import UTC, datetime
+import json
 import logging
 from pathlib import Path
 import sqlite3
 
-from .layout import Clip
+from .layout import Clip, trigger_names
 
 _LOGGER = logging.getLogger(__name__)
 
 DB_NAME = "index.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # kept_since: the time retention counts a clip's age from, its start unless that was later
-# than retention's clock (a clock set back since it was stamped). meta: retention's clock.
+# than retention's clock (a clock set back since it was stamped). triggers: a JSON list of
+# every event that started or extended the clip. meta: retention's clock.
 _SCHEMA = f"""
 BEGIN;
 CREATE TABLE clips (
@@ -30,7 +32,8 @@ CREATE TABLE clips (
     path TEXT NOT NULL,
     thumbnail TEXT,
     protected INTEGER NOT NULL,
-    kept_since TEXT NOT NULL
+    kept_since TEXT NOT NULL,
+    triggers TEXT NOT NULL
 );
 CREATE INDEX clips_by_device ON clips (device, start_ts);
 CREATE INDEX clips_by_start ON clips (start_ts);
@@ -38,6 +41,13 @@ CREATE INDEX clips_by_age ON clips (kept_since, id);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
+"""
+# Version 2 to 3, in place: every clip indexed so far had the one trigger that started it.
+_SET_VERSION = f"PRAGMA user_version = {SCHEMA_VERSION};"
+_MIGRATE_2 = """
+BEGIN;
+ALTER TABLE clips ADD COLUMN triggers TEXT NOT NULL DEFAULT '[]';
+UPDATE clips SET triggers = json_array(trigger);
 """
 # Fixed width with microseconds, so that text order is time order.
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -49,6 +59,25 @@ WHERE (:device IS NULL OR device = :device)
   AND start_ts >= :since AND start_ts < :until
   AND (:trigger IS NULL OR trigger = :trigger)
 ORDER BY start_ts DESC, id DESC
+LIMIT :limit
+"""
+# The unprotected clips kept past their time, oldest first, paged as below. A clip is kept for
+# the longest of its triggers: it is due once retention's time passed the cutoff of each.
+# :cutoffs maps a trigger to its cutoff (JSON; '' for one kept for ever), :other is the cutoff
+# of triggers it does not name, :latest the latest cutoff of all (no clip after it is due).
+SELECT_EXPIRED = """
+SELECT * FROM clips
+WHERE protected = 0
+  AND (:device IS NULL OR device = :device)
+  AND kept_since < :latest
+  AND (kept_since, id) > (:kept_since, :id)
+  AND kept_since < (
+    SELECT MIN(COALESCE(
+      (SELECT c.value FROM json_each(:cutoffs) AS c WHERE c.key = t.value), :other
+    ))
+    FROM json_each(CASE WHEN json_valid(triggers) THEN triggers ELSE json_array(trigger) END) AS t
+  )
+ORDER BY kept_since, id
 LIMIT :limit
 """
 # Keyset paging: the rows after (:kept_since, :id) in age order; ('', '') starts at the oldest.
@@ -66,10 +95,10 @@ SELECT COUNT(*), COALESCE(SUM(size), 0) FROM clips WHERE (:device IS NULL OR dev
 _INSERT = """
 INSERT INTO clips (
     id, device, day, trigger, start_ts, end_ts, duration, size, path, thumbnail, protected,
-    kept_since
+    kept_since, triggers
 ) VALUES (
     :id, :device, :day, :trigger, :start_ts, :end_ts, :duration, :size, :path, :thumbnail,
-    :protected, :kept_since
+    :protected, :kept_since, :triggers
 )
 """
 CLOCK = "retention_clock"
@@ -149,6 +178,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         columns = _columns(db)
         if version == 0 and db.execute("SELECT 1 FROM sqlite_master").fetchone() is None:
             db.executescript(_SCHEMA)
+        elif version == 2 and columns == _COLUMNS - {"triggers"}:
+            db.executescript(f"{_MIGRATE_2}{_SET_VERSION}COMMIT;")
         elif 0 < version < SCHEMA_VERSION:
             raise _Outdated(f"made by an earlier release, schema version {version}")
         elif version != SCHEMA_VERSION or columns != _COLUMNS:
@@ -187,6 +218,7 @@ def insert(db: sqlite3.Connection, clip: Clip) -> None:
             "thumbnail": clip.thumbnail,
             "protected": clip.protected,
             "kept_since": timestamp(clip.kept_since or clip.start),
+            "triggers": json.dumps(sorted(clip.triggers)),
         },
     )
 
@@ -217,4 +249,13 @@ def to_clip(row: sqlite3.Row) -> Clip:
         thumbnail=row["thumbnail"],
         protected=bool(row["protected"]),
         kept_since=datetime.fromisoformat(row["kept_since"]),
+        extended_by=_trigger_names(row["triggers"]) - {row["trigger"]},
     )
+
+
+def _trigger_names(text: str) -> frozenset[str]:
+    """Return the names a triggers column lists; none from a value that is no such list."""
+    try:
+        return trigger_names(json.loads(text))
+    except (ValueError, TypeError, RecursionError):
+        return frozenset()

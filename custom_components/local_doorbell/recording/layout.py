@@ -108,6 +108,14 @@ class Clip:
     protected: bool
     # When retention began counting its age; the index keeps it, None until indexed.
     kept_since: datetime | None = None
+    # Other events that made the clip last longer (a ring during a motion clip): retention
+    # keeps a clip as long as the longest-kept of its triggers.
+    extended_by: frozenset[str] = frozenset()
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """Return every event that started or extended the clip."""
+        return self.extended_by | {self.trigger}
 
 
 def write_sidecar(path: Path, clip: Clip) -> None:
@@ -117,6 +125,7 @@ def write_sidecar(path: Path, clip: Clip) -> None:
         "id": clip.id,
         "device": clip.device,
         "trigger": clip.trigger,
+        "triggers": sorted(clip.triggers),
         "start": clip.start.isoformat(),
         "end": clip.end.isoformat(),
         "duration": clip.duration,
@@ -151,6 +160,8 @@ def read_sidecar(
             path=mp4,
             thumbnail=jpg,
             protected=data["protected"] is True,
+            # Sidecars from before clips noted what extended them name only the first trigger.
+            extended_by=trigger_names(data.get("triggers", [])) - {str(data["trigger"])},
         )
     except FileNotFoundError:
         return None
@@ -165,6 +176,13 @@ def read_sidecar(
     if clip.id != clip_id or clip.device != device:
         raise DamagedSidecar(f"{path} describes another clip")
     return clip
+
+
+def trigger_names(value: object) -> frozenset[str]:
+    """Return a list of trigger names as a set; TypeError for anything else."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise TypeError(f"triggers must be a list of names, not {value!r}")
+    return frozenset(value)
 
 
 def probe_duration(path: Path) -> float | None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+import json
 import logging
 from pathlib import Path
 import sqlite3
@@ -19,6 +20,7 @@ from .database import (
     EARLIEST,
     LATEST,
     SELECT_CLIPS,
+    SELECT_EXPIRED,
     SELECT_OLDEST_UNPROTECTED,
     SELECT_TOTALS,
     insert,
@@ -97,6 +99,10 @@ class ClipResultLike(Protocol):
     @property
     def size(self) -> int:
         """The clip's size in bytes."""
+
+    @property
+    def extended_by(self) -> frozenset[str]:
+        """Other events that made it last longer."""
 
 
 class Library:
@@ -177,6 +183,7 @@ class Library:
             else None,
             protected=False,
             kept_since=utc(result.start),
+            extended_by=frozenset(result.extended_by) - {result.trigger},
         )
         with self._lock:
             db = self._connection()
@@ -290,14 +297,40 @@ class Library:
         Age counts from `kept_since`; ties are broken by id. With `after`, the list starts past
         that clip: passing the last clip of one call pages through the rest.
         """
+        params = {**self._after(after), "device": device, "limit": limit}
+        with self._lock:
+            rows = self._connection().execute(SELECT_OLDEST_UNPROTECTED, params).fetchall()
+        return [to_clip(row) for row in rows]
+
+    def expired(
+        self,
+        cutoffs: Mapping[str, datetime | None],
+        other: datetime | None,
+        device: str | None = None,
+        *,
+        after: Clip | None = None,
+        limit: int = 100,
+    ) -> list[Clip]:
+        """Return up to `limit` unprotected clips past their time, oldest first, paged likewise.
+
+        `cutoffs` gives each trigger the time before which its clips are due (None: never),
+        `other` that of triggers it does not name. A clip of several triggers is due only
+        once it is past the cutoff of each.
+        """
+        stamps = {
+            name: "" if moment is None else timestamp(moment) for name, moment in cutoffs.items()
+        }
+        other_stamp = "" if other is None else timestamp(other)
         params = {
+            **self._after(after),
             "device": device,
-            "kept_since": "" if after is None else timestamp(after.kept_since or after.start),
-            "id": "" if after is None else after.id,
+            "cutoffs": json.dumps(stamps),
+            "other": other_stamp,
+            "latest": max([other_stamp, *stamps.values()]),
             "limit": limit,
         }
         with self._lock:
-            rows = self._connection().execute(SELECT_OLDEST_UNPROTECTED, params).fetchall()
+            rows = self._connection().execute(SELECT_EXPIRED, params).fetchall()
         return [to_clip(row) for row in rows]
 
     @contextmanager
@@ -338,6 +371,13 @@ class Library:
     def _relative(self, path: Path) -> str:
         """Return a path inside the root as the index stores it: relative, POSIX."""
         return path.relative_to(self.root).as_posix()
+
+    @staticmethod
+    def _after(clip: Clip | None) -> dict[str, str]:
+        """Return the keyset that pages past `clip` in age order; from the oldest without one."""
+        if clip is None:
+            return {"kept_since": "", "id": ""}
+        return {"kept_since": timestamp(clip.kept_since or clip.start), "id": clip.id}
 
     def _connection(self) -> sqlite3.Connection:
         """Return the open connection."""

@@ -285,6 +285,7 @@ class Recorder:
         self._ingest.wake(end)
         if self._clip is not None:
             self._clip.end_wall = max(self._clip.end_wall, end)
+            self._clip.extended_by.add(trigger.reason)
             self._clip.when_open(trigger.clip)
             return
         _LOGGER.debug("Clip started by %s", trigger.reason)
