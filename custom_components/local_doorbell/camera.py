@@ -53,7 +53,9 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
         options = self.runtime.options
         if not options.warm_triggers:
             return
-        self._warmer = StreamWarmer(self.hass, self, options.warm_seconds)
+        self._warmer = StreamWarmer(
+            self.hass, self.coordinator.config_entry, self, options.warm_seconds
+        )
         for kind in options.warm_triggers:
             self.async_on_remove(
                 self.coordinator.async_subscribe_event(kind, self._warmer.handle_event)

@@ -19,6 +19,7 @@ from typing import Final
 from homeassistant.components.camera import Camera
 from homeassistant.components.stream import Stream
 from homeassistant.components.stream.const import HLS_PROVIDER, OUTPUT_IDLE_TIMEOUT
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
@@ -34,9 +35,12 @@ WAKE_EVERY: Final = timedelta(seconds=OUTPUT_IDLE_TIMEOUT / 3)
 class StreamWarmer:
     """Keeps one camera's HLS stream running for a window after each press (or motion)."""
 
-    def __init__(self, hass: HomeAssistant, camera: Camera, window: float) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, camera: Camera, window: float
+    ) -> None:
         """Warm `camera` for `window` seconds after each event handed to `handle_event`."""
         self._hass = hass
+        self._entry = entry
         self._camera = camera
         self._window = window
         self._cancel_end: CALLBACK_TYPE | None = None
@@ -82,8 +86,9 @@ class StreamWarmer:
 
     @callback
     def _wake(self) -> None:
-        task = self._hass.async_create_background_task(
-            self._async_wake(), f"warm {self._camera.entity_id}"
+        # Short-lived, and eager: a running stream is woken before this returns.
+        task = self._entry.async_create_task(
+            self._hass, self._async_wake(), f"warm {self._camera.entity_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
