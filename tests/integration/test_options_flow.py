@@ -18,6 +18,8 @@ from custom_components.local_doorbell.const import (
     CONF_RECORD_TRIGGERS,
     CONF_RETENTION_HOURS,
     CONF_STORAGE_ROOT,
+    CONF_WARM_ON_MOTION,
+    CONF_WARM_SECONDS,
 )
 from virtual_doorbell import VirtualDoorbell
 
@@ -35,6 +37,8 @@ def _options(root: str, **changes: object) -> dict[str, object]:
         CONF_MAX_STORAGE_GB: 2,
         CONF_MIN_FREE_GB: 1,
         "keep_vendor_cloud_off": True,
+        CONF_WARM_SECONDS: 60,
+        CONF_WARM_ON_MOTION: True,
         **changes,
     }
 
@@ -58,6 +62,8 @@ async def test_defaults_are_shown(
         CONF_MAX_STORAGE_GB: 0,
         CONF_MIN_FREE_GB: 1,
         "keep_vendor_cloud_off": True,
+        CONF_WARM_SECONDS: 120,
+        CONF_WARM_ON_MOTION: False,
     }
 
 
@@ -75,6 +81,8 @@ async def test_options_are_saved_and_the_entry_reloads(
     assert root.is_dir()
     assert entry.runtime_data.options.triggers == {"ring", "motion"}
     assert entry.runtime_data.options.retention.max_total_bytes == 2 * 1024**3
+    assert entry.runtime_data.options.warm_seconds == 60
+    assert entry.runtime_data.options.warm_triggers == {"ring", "motion"}
 
 
 @pytest.mark.parametrize(
