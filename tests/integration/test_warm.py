@@ -209,6 +209,20 @@ async def test_a_viewer_watching_when_the_window_ends_keeps_the_stream(
         await _unload(hass)
 
 
+async def test_a_window_shorter_than_the_idle_timeout_lasts_the_idle_timeout(
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+) -> None:
+    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: OUTPUT_IDLE_TIMEOUT / 3})
+    try:
+        await _warm_after_press(doorbell, camera)
+        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 1)  # past the window: no tick, no end
+        assert _hls(camera) is not None
+        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)
+        await _stopped(hass, doorbell, camera)
+    finally:
+        await _unload(hass)
+
+
 async def test_repeated_presses_extend_the_window(
     hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
 ) -> None:
@@ -232,22 +246,30 @@ async def test_repeated_presses_extend_the_window(
 
 
 @pytest.mark.parametrize(
-    ("options", "warms"),
-    [({}, False), ({CONF_WARM_ON_MOTION: True}, True), ({CONF_WARM_SECONDS: 0}, False)],
-    ids=["motion off by default", "motion on", "warming off"],
+    ("options", "start", "warms"),
+    [
+        ({}, True, False),
+        ({CONF_WARM_ON_MOTION: True}, True, True),
+        ({CONF_WARM_ON_MOTION: True}, False, False),
+        ({CONF_WARM_SECONDS: 0, CONF_WARM_ON_MOTION: True}, True, False),
+    ],
+    ids=["motion off by default", "motion on", "motion ending", "warming off"],
 )
 async def test_motion_warms_only_when_the_owner_wants_it(
     hass: HomeAssistant,
     stream: None,
     doorbell: VirtualDoorbell,
     options: dict[str, Any],
+    start: bool,
     warms: bool,
 ) -> None:
     camera = await _setup(hass, doorbell, **options)
     motion = entity_id(hass, "binary_sensor", doorbell.state.serial, "motion")
+    events = doorbell.state.counters.motion_events
     try:
-        doorbell.motion(True)
-        await wait_for(lambda: current(hass, motion).state == "on")
+        doorbell.motion(start)
+        await wait_for(lambda: current(hass, motion).state == ("on" if start else "off"))
+        await wait_for(lambda: doorbell.state.counters.motion_events == events + 1)
         await hass.async_block_till_done()
         if warms:
             await wait_for(lambda: _playable(camera), within=30)
