@@ -1,15 +1,24 @@
-"""The doorbell's camera: live view through Home Assistant's stream, snapshots from the device."""
+"""The doorbell's camera: live view through Home Assistant's stream, snapshots from the device.
+
+A press (and motion, if the owner wants) warms the stream ahead of any viewer (`warm.py`);
+whether its WebRTC would send browsers to Home Assistant's public STUN server is checked
+whenever the WebRTC providers change (`stun.py`).
+"""
 
 from __future__ import annotations
 
 from homeassistant.components.camera import Camera, CameraEntityDescription, CameraEntityFeature
 from homeassistant.components.stream import CONF_RTSP_TRANSPORT
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .entity import DoorbellEntity
 from .errors import raise_translated
 from .models import LocalDoorbellConfigEntry
+from .stun import async_check_default_stun, issue_id as stun_issue_id
+from .warm import StreamWarmer
 
 PARALLEL_UPDATES = 0
 
@@ -36,6 +45,37 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
         DoorbellEntity.__init__(self, entry, CAMERA)
         # The relay passes only RTP interleaved in its connection: no UDP to try first.
         self.stream_options[CONF_RTSP_TRANSPORT] = "tcp"
+        self._warmer: StreamWarmer | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Warm the stream on the events the owner chose."""
+        await super().async_added_to_hass()
+        options = self.runtime.options
+        if not options.warm_triggers:
+            return
+        self._warmer = StreamWarmer(
+            self.hass, self.coordinator.config_entry, self, options.warm_seconds
+        )
+        for kind in options.warm_triggers:
+            self.async_on_remove(
+                self.coordinator.async_subscribe_event(kind, self._warmer.handle_event)
+            )
+
+    async def async_will_remove_from_hass(self) -> None:
+        """Stop warming and the stream: its source, the entry's relay, goes with the entry."""
+        if self._warmer is not None:
+            await self._warmer.async_stop()
+        if (stream := self.stream) is not None:
+            for output in stream.outputs().values():
+                await stream.remove_provider(output)
+            await stream.stop()
+        ir.async_delete_issue(self.hass, DOMAIN, stun_issue_id(self.runtime.identity.serial))
+        await super().async_will_remove_from_hass()
+
+    async def async_refresh_providers(self, *, write_state: bool = True) -> None:
+        """Check the STUN server browsers would be given whenever WebRTC providers change."""
+        await super().async_refresh_providers(write_state=write_state)
+        await async_check_default_stun(self.hass, self, self.runtime.identity.serial)
 
     async def stream_source(self) -> str:
         """Return the main stream's loopback relay address, read by Home Assistant's stream."""

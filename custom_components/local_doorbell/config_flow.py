@@ -50,6 +50,8 @@ from .const import (
     CONF_SNAPSHOT_URL,
     CONF_STORAGE_ROOT,
     CONF_STREAM_URL,
+    CONF_WARM_ON_MOTION,
+    CONF_WARM_SECONDS,
     DEFAULT_PORT,
     DEFAULT_USERNAME,
     DOMAIN,
@@ -135,6 +137,8 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_MAX_STORAGE_GB): _amount(0, 100000, 0.5, "GiB"),
         vol.Required(CONF_MIN_FREE_GB): _amount(0.1, 1000, 0.1, "GiB"),
         vol.Required(CONF_KEEP_CLOUD_OFF): BooleanSelector(),
+        vol.Required(CONF_WARM_SECONDS): _seconds(0, 600),
+        vol.Required(CONF_WARM_ON_MOTION): BooleanSelector(),
     }
 )
 
@@ -361,7 +365,7 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
-    """Recording and retention: what to record, where, and for how long."""
+    """Recording, retention and live view: what to record, where, for how long; warm-up."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; check the storage folder before saving."""

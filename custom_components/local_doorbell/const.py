@@ -23,6 +23,10 @@ CONF_MIN_FREE_GB: Final = "min_free_gb"
 
 CONF_KEEP_CLOUD_OFF: Final = "keep_vendor_cloud_off"
 
+# Options (live view): how long a press keeps the stream warm, and whether motion does too.
+CONF_WARM_SECONDS: Final = "warm_seconds"
+CONF_WARM_ON_MOTION: Final = "warm_on_motion"
+
 # How the entry reaches its doorbell.
 CONF_PROTOCOL: Final = "protocol"
 CONF_RTSP_PORT: Final = "rtsp_port"

@@ -24,6 +24,8 @@ from .const import (
     CONF_RETENTION_PERSON_HOURS,
     CONF_RETENTION_RING_HOURS,
     CONF_STORAGE_ROOT,
+    CONF_WARM_ON_MOTION,
+    CONF_WARM_SECONDS,
 )
 from .devices.base import DeviceIdentity, EventKind, StreamUrls
 from .recording.retention import GIB, RetentionPolicy
@@ -57,12 +59,14 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     CONF_MAX_STORAGE_GB: 0,  # no cap
     CONF_MIN_FREE_GB: _POLICY.min_free_bytes / GIB,
     CONF_KEEP_CLOUD_OFF: True,
+    CONF_WARM_SECONDS: 120,  # long enough to open the notification and look
+    CONF_WARM_ON_MOTION: False,  # motion is frequent: each warm-up costs a stream worker
 }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DoorbellOptions:
-    """What to record, where, for how long to keep it, and whether to keep the cloud off."""
+    """What to record, where, for how long; the vendor cloud; how long a press warms live view."""
 
     root: Path
     triggers: frozenset[EventKind]
@@ -73,6 +77,8 @@ class DoorbellOptions:
     max_storage_gb: float  # 0: no cap
     min_free_gb: float
     keep_cloud_off: bool
+    warm_seconds: float  # 0: off
+    warm_on_motion: bool
 
     @classmethod
     def from_options(cls, hass: HomeAssistant, options: Mapping[str, Any]) -> DoorbellOptions:
@@ -88,6 +94,8 @@ class DoorbellOptions:
             max_storage_gb=float(merged[CONF_MAX_STORAGE_GB]),
             min_free_gb=float(merged[CONF_MIN_FREE_GB]),
             keep_cloud_off=bool(merged[CONF_KEEP_CLOUD_OFF]),
+            warm_seconds=float(merged[CONF_WARM_SECONDS]),
+            warm_on_motion=bool(merged[CONF_WARM_ON_MOTION]),
         )
 
     @property
@@ -114,7 +122,17 @@ class DoorbellOptions:
             CONF_MAX_STORAGE_GB: self.max_storage_gb,
             CONF_MIN_FREE_GB: self.min_free_gb,
             CONF_KEEP_CLOUD_OFF: self.keep_cloud_off,
+            CONF_WARM_SECONDS: self.warm_seconds,
+            CONF_WARM_ON_MOTION: self.warm_on_motion,
         }
+
+    @property
+    def warm_triggers(self) -> frozenset[EventKind]:
+        """Return the events that warm the live stream: none when warming is off."""
+        if self.warm_seconds <= 0:
+            return frozenset()
+        kinds = {EventKind.RING, EventKind.MOTION} if self.warm_on_motion else {EventKind.RING}
+        return frozenset(kinds)
 
 
 def per_trigger_retention(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from custom_components.local_doorbell.const import (
     CONF_RETENTION_PERSON_HOURS,
     CONF_RETENTION_RING_HOURS,
     CONF_STORAGE_ROOT,
+    CONF_WARM_ON_MOTION,
+    CONF_WARM_SECONDS,
 )
 from custom_components.local_doorbell.devices.base import EventKind
 from virtual_doorbell import VirtualDoorbell
@@ -39,6 +41,8 @@ def _options(root: str, **changes: object) -> dict[str, object]:
         CONF_MAX_STORAGE_GB: 2,
         CONF_MIN_FREE_GB: 1,
         "keep_vendor_cloud_off": True,
+        CONF_WARM_SECONDS: 60,
+        CONF_WARM_ON_MOTION: True,
         **changes,
     }
 
@@ -64,6 +68,8 @@ async def test_defaults_are_shown(
         CONF_MAX_STORAGE_GB: 0,
         CONF_MIN_FREE_GB: 1,
         "keep_vendor_cloud_off": True,
+        CONF_WARM_SECONDS: 120,
+        CONF_WARM_ON_MOTION: False,
     }
 
 
@@ -94,6 +100,8 @@ async def test_options_are_saved_and_the_entry_reloads(
         EventKind.PERSON: 36,
     }
 
+    assert entry.runtime_data.options.warm_seconds == 60
+    assert entry.runtime_data.options.warm_triggers == {"ring", "motion"}
 
 @pytest.mark.parametrize(
     ("field", "hours"),
