@@ -103,6 +103,7 @@ async def test_options_are_saved_and_the_entry_reloads(
     assert entry.runtime_data.options.warm_seconds == 60
     assert entry.runtime_data.options.warm_triggers == {"ring", "motion"}
 
+
 @pytest.mark.parametrize(
     ("field", "hours"),
     [
