@@ -822,6 +822,42 @@ def check_quality_scale(root: Path) -> list[str]:
     return problems
 
 
+# --- the tests themselves -------------------------------------------------------------------
+
+
+def check_test_imports(root: Path) -> list[str]:
+    """Check no test module imports another: shared helpers live in tests/helpers/.
+
+    A test module imported elsewhere runs its tests twice, or carries helpers nobody finds.
+    """
+    problems = []
+    for path in sorted(root.glob("tests/**/test_*.py")):
+        package = path.relative_to(root).parent.parts
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for module in _imported_modules(node, package):
+                if any(part.startswith("test_") for part in module.split(".")):
+                    problems.append(
+                        f"{_rel(root, path)}:{node.lineno}: imports the test module {module};"
+                        " move what it shares to tests/helpers/"
+                    )
+    return problems
+
+
+def _imported_modules(node: ast.Import | ast.ImportFrom, package: tuple[str, ...]) -> Iterator[str]:
+    """Return the modules an import statement may load, relative ones made absolute."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+    else:
+        base = list(package[: len(package) - node.level + 1]) if node.level else []
+        module = ".".join([*base, *filter(None, [node.module])])
+        yield module
+        # `from tests.devices import test_dahua` names a module, not a definition.
+        yield from (f"{module}.{alias.name}" for alias in node.names)
+
+
 # --- README and LICENSE ---------------------------------------------------------------------
 
 
@@ -877,4 +913,5 @@ ALL_CHECKS: tuple[Checker, ...] = (
     check_quality_scale,
     check_readme,
     check_license,
+    check_test_imports,
 )

@@ -7,10 +7,8 @@ what malformed input raises out of a driver.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
-import re
 import traceback
 
 import aiohttp
@@ -25,7 +23,8 @@ from custom_components.local_doorbell.devices.base import (
 from custom_components.local_doorbell.devices.detect import detect
 from custom_components.local_doorbell.devices.generic import GenericDoorbell
 from custom_components.local_doorbell.devices.http import MAX_ANSWER, MAX_JPEG, MAX_SOAP
-from tests.devices.test_contract import DRIVERS
+from tests.helpers.drivers import DRIVERS
+from tests.helpers.secrets import leaks
 from virtual_doorbell import VirtualDoorbell
 
 DAHUA, DOORBIRD, ONVIF = "AD410", "D101", "ReolinkDoorbell"
@@ -43,7 +42,7 @@ def device_for(
 ) -> DoorbellDevice:
     """Return the driver that makes `request` to the doorbell."""
     if request != "generic":
-        return DRIVERS[doorbell.state.model.name](session, doorbell)
+        return DRIVERS[doorbell.state.model.name].make(session, doorbell)
     credentials = f"{doorbell.username}:{doorbell.password}"
     return GenericDoorbell(
         session,
@@ -79,18 +78,6 @@ async def failure(
     with pytest.raises(CannotConnect) as raised:
         await call
     return raised.value
-
-
-def leaks(text: str, doorbell: VirtualDoorbell) -> list[str]:
-    """Return the credentials, authorization headers and digests that `text` shows."""
-    basic = base64.b64encode(f"{doorbell.username}:{doorbell.password}".encode()).decode()
-    found = [
-        secret
-        for secret in (doorbell.password, basic, "Authorization", "Digest username", 'response="')
-        if secret.lower() in text.lower()
-    ]
-    # WS-Security: the password digest proves the password to whoever replays it.
-    return found + re.findall(r"Password\b[^>]*>(?!\*\*\*<)[^<]+<", text)
 
 
 @pytest.mark.parametrize(("doorbell_model", "request_name"), REQUESTS)
@@ -169,6 +156,6 @@ async def test_info_nested_too_deep_is_not_a_doorbird(
     # Python 3.13 raises RecursionError on it, 3.14 (deeper) parses it: neither gets out.
     await doorbell.fault("deep_nesting")
     with pytest.raises(CannotConnect, match="like a DoorBird"):
-        await DRIVERS[DOORBIRD](session, doorbell).probe()
+        await DRIVERS[DOORBIRD].make(session, doorbell).probe()
     with pytest.raises(CannotConnect, match="No supported doorbell"):
         await detect(session, doorbell.host, doorbell.http_port, "admin", doorbell.password)

@@ -30,11 +30,11 @@ from custom_components.local_doorbell.const import (
     CONF_STREAM_URL,
     DOMAIN,
 )
+from tests.helpers.generic import camera_input
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import RedirectingRtsp
 from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
-from .test_generic import camera_input
 
 NAME = "doorbell.lan"
 
