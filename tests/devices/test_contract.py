@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -35,6 +36,16 @@ def driver(
 ) -> DoorbellDevice:
     """Return the test-speed driver of the simulated model."""
     return DRIVERS[doorbell.state.model.name].make(session, doorbell, **options)
+
+
+@contextlib.asynccontextmanager
+async def online_events(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> AsyncIterator[Events]:
+    """Read the driver's events in the background, as the runtime does, once it is online."""
+    async with events_in_background(driver(session, doorbell)) as events:
+        await online(events, doorbell)
+        yield events
 
 
 async def rings(events: Events, doorbell: VirtualDoorbell) -> None:
@@ -126,8 +137,7 @@ async def test_cancel_closes_the_stream(
 
 @pytest.mark.parametrize("doorbell_model", list(DRIVERS))
 async def test_reboot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    async with events_in_background(driver(session, doorbell)) as events:
-        await online(events, doorbell)
+    async with online_events(session, doorbell) as events:
         await doorbell.fault("reboot", 1)
         assert (await events.next()).kind is EventKind.OFFLINE
         # Several attempts fail while the device boots; they report nothing more.
@@ -141,8 +151,7 @@ async def test_dropped_stream_reconnects(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
     counters = doorbell.state.counters
-    async with events_in_background(driver(session, doorbell)) as events:
-        await online(events, doorbell)
+    async with online_events(session, doorbell) as events:
         await doorbell.fault("drop_events")
         if DRIVERS[doorbell.state.model.name].reconnects_quietly:
             # Neither OFFLINE nor ONLINE: the stream came straight back, the ring is next.
@@ -158,8 +167,7 @@ async def test_dropped_stream_reconnects(
 async def test_refused_credentials_end_the_stream(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    async with events_in_background(driver(session, doorbell)) as events:
-        await online(events, doorbell)
+    async with online_events(session, doorbell) as events:
         await doorbell.fault("refuse_auth")
         await doorbell.fault("drop_events")
         seen: list[EventKind] = []
@@ -179,8 +187,7 @@ async def test_refused_credentials_end_the_stream(
 async def test_garbage_is_survived(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    async with events_in_background(driver(session, doorbell)) as events:
-        await online(events, doorbell)
+    async with online_events(session, doorbell) as events:
         await doorbell.fault("garbage")
         await doorbell.fault("garbage")
         # Nothing garbled gives an event, not even a ring: the press is next.
@@ -193,8 +200,7 @@ async def test_data_nested_too_deep_is_survived(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
     # Python 3.13's parsers raise RecursionError on it (3.14's json parses it): skipped.
-    async with events_in_background(driver(session, doorbell)) as events:
-        await online(events, doorbell)
+    async with online_events(session, doorbell) as events:
         await doorbell.fault("deep_nesting")
         await rings(events, doorbell)
     assert doorbell.state.counters.event_clients_total == 1

@@ -26,6 +26,7 @@ from custom_components.local_doorbell.devices.dahua import (
 )
 from tests.helpers.drivers import dahua_driver, online
 from tests.helpers.events import Events, events_of, wait_for
+from tests.helpers.servers import serving
 from virtual_doorbell import VirtualDoorbell
 
 ALL_MODELS = ["AD110", "AD410", "DB61i", "VTO"]
@@ -203,14 +204,8 @@ async def odd_server(socket_enabled: None) -> AsyncIterator[tuple[int, Routes]]:
             return web.Response(status=400, text="Error\r\nBad Request!\r\n")
         return route()
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1], routes
-    await runner.cleanup()
+    async with serving(answer) as port:
+        yield port, routes
 
 
 def odd_driver(session: aiohttp.ClientSession, port: int) -> DahuaDoorbell:

@@ -29,6 +29,7 @@ from custom_components.local_doorbell.devices.doorbird import (
 )
 from tests.helpers.drivers import bird, doorbird_driver, online
 from tests.helpers.events import Events, events_in_background, wait_for
+from tests.helpers.servers import serving
 from tests.helpers.video import first_picture
 from virtual_doorbell import VirtualDoorbell
 
@@ -257,14 +258,8 @@ async def odd_server(socket_enabled: None) -> AsyncIterator[tuple[int, dict[str,
         route = routes.get(request.path.removeprefix("/bha-api/"))
         return web.Response(status=404) if route is None else await route(request)
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1], routes
-    await runner.cleanup()
+    async with serving(answer) as port:
+        yield port, routes
 
 
 def odd_driver(session: aiohttp.ClientSession, port: int, **options: Any) -> DoorBirdDoorbell:

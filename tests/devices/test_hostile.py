@@ -25,6 +25,7 @@ from custom_components.local_doorbell.devices.generic import GenericDoorbell
 from custom_components.local_doorbell.devices.http import MAX_ANSWER, MAX_JPEG, MAX_SOAP
 from tests.helpers.drivers import DRIVERS
 from tests.helpers.secrets import leaks
+from tests.helpers.servers import serving
 from virtual_doorbell import VirtualDoorbell
 
 DAHUA, DOORBIRD, ONVIF = "AD410", "D101", "ReolinkDoorbell"
@@ -130,23 +131,16 @@ async def test_a_length_announced_past_the_limit_is_refused_unread(
     async def answer(request: web.Request) -> web.Response:
         return web.Response(body=b"\xff\xd8" + bytes(MAX_JPEG - 1), content_type="image/jpeg")
 
-    app = web.Application()
-    app.router.add_get("/snap.jpg", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    camera = GenericDoorbell(
-        session,
-        stream_url="rtsp://127.0.0.1/live",
-        snapshot_url=f"http://user:pass@127.0.0.1:{runner.addresses[0][1]}/snap.jpg",
-        name="Gate",
-        serial="GATE01",
-    )
-    try:
+    async with serving(answer, "/snap.jpg") as port:
+        camera = GenericDoorbell(
+            session,
+            stream_url="rtsp://127.0.0.1/live",
+            snapshot_url=f"http://user:pass@127.0.0.1:{port}/snap.jpg",
+            name="Gate",
+            serial="GATE01",
+        )
         with pytest.raises(CannotConnect, match=f"announced an answer of {MAX_JPEG + 1} bytes"):
             await camera.snapshot()
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize("doorbell_model", [DOORBIRD])

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-import aiohttp
+from aiohttp import ClientSession as Session
 
 from custom_components.local_doorbell.devices.base import DoorbellDevice, DoorbellEvent, EventKind
 from custom_components.local_doorbell.devices.dahua import DahuaDoorbell
@@ -29,47 +29,33 @@ def onvif(doorbell: VirtualDoorbell) -> OnvifPersonality:
     return cast("OnvifPersonality", doorbell.personality)
 
 
-def _credentials(doorbell: VirtualDoorbell, password: str | None) -> tuple[str, int, str, str]:
-    """Return the address and credentials of the virtual doorbell, or a wrong password."""
-    password = doorbell.password if password is None else password
+def _address(doorbell: VirtualDoorbell, options: dict[str, Any]) -> tuple[str, int, str, str]:
+    """Return the virtual doorbell's address and credentials; a `password` option replaces its."""
+    password = options.pop("password", doorbell.password)
     return doorbell.host, doorbell.http_port, doorbell.username, password
 
 
-def dahua_driver(
-    session: aiohttp.ClientSession,
-    doorbell: VirtualDoorbell,
-    *,
-    password: str | None = None,
-    **options: Any,
-) -> DahuaDoorbell:
+def dahua_driver(session: Session, doorbell: VirtualDoorbell, **options: Any) -> DahuaDoorbell:
     """Return a Dahua driver for the virtual doorbell, with test-speed timings."""
-    options = {"heartbeat": 1, "backoff_base": 0.05, **options}
-    return DahuaDoorbell(session, *_credentials(doorbell, password), **options)
+    address = _address(doorbell, options)
+    return DahuaDoorbell(session, *address, **{"heartbeat": 1, "backoff_base": 0.05, **options})
 
 
 def doorbird_driver(
-    session: aiohttp.ClientSession,
-    doorbell: VirtualDoorbell,
-    *,
-    password: str | None = None,
-    **options: Any,
+    session: Session, doorbell: VirtualDoorbell, **options: Any
 ) -> DoorBirdDoorbell:
     """Return a DoorBird driver for the virtual doorbell, with test-speed timings."""
+    address = _address(doorbell, options)
     options = {"rtsp_port": doorbell.rtsp_port, "backoff_base": 0.05, **options}
-    return DoorBirdDoorbell(session, *_credentials(doorbell, password), **options)
+    return DoorBirdDoorbell(session, *address, **options)
 
 
-def onvif_driver(
-    session: aiohttp.ClientSession,
-    doorbell: VirtualDoorbell,
-    *,
-    password: str | None = None,
-    **options: Any,
-) -> OnvifDoorbell:
+def onvif_driver(session: Session, doorbell: VirtualDoorbell, **options: Any) -> OnvifDoorbell:
     """Return an ONVIF driver for the virtual doorbell, test-speed timings (the device's too)."""
     onvif(doorbell).visitor_hold = 0.05
+    address = _address(doorbell, options)
     options = {"backoff_base": 0.05, "pull_timeout": 1, "request_timeout": 2.0, **options}
-    return OnvifDoorbell(session, *_credentials(doorbell, password), **options)
+    return OnvifDoorbell(session, *address, **options)
 
 
 @dataclass(frozen=True, slots=True)

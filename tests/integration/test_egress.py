@@ -31,6 +31,7 @@ from custom_components.local_doorbell.const import (
     DOMAIN,
 )
 from tests.helpers.generic import camera_input
+from tests.helpers.servers import serving
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import RedirectingRtsp
@@ -119,14 +120,8 @@ async def redirecting_device(socket_enabled: None) -> AsyncIterator[int]:
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPFound("http://203.0.113.9/cgi-bin/magicBox.cgi?action=getDeviceType")
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", redirect)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1]
-    await runner.cleanup()
+    async with serving(redirect) as port:
+        yield port
 
 
 async def test_redirects_are_not_followed(hass: HomeAssistant, redirecting_device: int) -> None:
