@@ -417,6 +417,7 @@ def check_translations(root: Path) -> list[str]:
         *_translation_key_problems(strings),
         *_data_description_problems(strings),
         *_entity_platform_problems(strings),
+        *_exception_problems(strings),
     ]
     return [f"{_rel(root, _en_path(package))}: {problem}" for problem in found]
 
@@ -491,6 +492,13 @@ def _entity_platform_problems(strings: dict[str, Any]) -> Iterator[str]:
     for platform in _dict(strings.get("entity")):
         if platform not in PLATFORMS:
             yield f"entity.{platform}: not an entity platform (binary_sensor, camera, event...)"
+
+
+def _exception_problems(strings: dict[str, Any]) -> Iterator[str]:
+    """Yield exception texts Home Assistant cannot find: it reads exceptions.<key>.message."""
+    for key, value in _dict(strings.get("exceptions")).items():
+        if not isinstance(value, dict) or set(value) != {"message"}:
+            yield f'exceptions.{key}: must be {{"message": ...}}, or the user reads the key'
 
 
 # --- config_flow.py against translations ----------------------------------------------------

@@ -376,6 +376,7 @@ BREAKAGES = [
     (_strings("config.error.cannot_connect", "<b>No</b>"), check_translations, "HTML"),
     (_strings("config.error.cannot_connect", "'{host}'"), check_translations, "single quotes"),
     (_strings("entity.doorbell", {}), check_translations, "not an entity platform"),
+    (_strings("exceptions.offline", "Offline."), check_translations, "exceptions.offline: must be"),
     (
         _strings("config.error", {}),
         check_config_flow_translations,
