@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 import logging
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,8 @@ from .errors import error_key
 from .generic_tracking import BUTTON_DOMAINS, MOTION_DOMAINS
 from .models import RECORD_TRIGGERS, DoorbellOptions, default_storage_root
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
-from .recording.storage import StorageError, validate_root
+from .recording.storage import StorageError
+from .storage_root import async_check_root
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -360,14 +360,7 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
                 errors[CONF_POST_ROLL] = "post_roll_too_long"
             else:
                 try:
-                    root = await self.hass.async_add_executor_job(
-                        partial(
-                            validate_root,
-                            Path(user_input[CONF_STORAGE_ROOT]),
-                            config_dir=Path(self.hass.config.config_dir),
-                            media_dirs=list(self.hass.config.media_dirs.values()),
-                        )
-                    )
+                    root = await async_check_root(self.hass, Path(user_input[CONF_STORAGE_ROOT]))
                 except StorageError as err:
                     errors[CONF_STORAGE_ROOT] = err.key
                 else:

@@ -81,15 +81,8 @@ async def async_prepare_storage(
     if not exposed:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
     try:
-        await hass.async_add_executor_job(
-            partial(
-                validate_root,
-                root,
-                config_dir=config_dir,
-                # Where the clips could not leave a media folder, the rest is still checked.
-                media_dirs=() if exposed else media_dirs,
-            )
-        )
+        # Where the clips could not leave a media folder, the rest is still checked.
+        await async_check_root(hass, root, in_media=exposed)
     except StorageError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -97,6 +90,19 @@ async def async_prepare_storage(
             translation_placeholders={"root": str(root)},
         ) from err
     return root, exposed
+
+
+async def async_check_root(hass: HomeAssistant, root: Path, *, in_media: bool = False) -> Path:
+    """Return a folder fit to hold recordings, created and resolved; raise StorageError.
+
+    The one check of a storage root: when the owner picks it, and at every setup, for a
+    folder can go bad after it was picked (unmounted, made read-only, a media folder added).
+    `in_media`: a root left in a media folder, for its clips could not be moved out.
+    """
+    media_dirs = () if in_media else list(hass.config.media_dirs.values())
+    return await hass.async_add_executor_job(
+        partial(validate_root, root, config_dir=Path(hass.config.config_dir), media_dirs=media_dirs)
+    )
 
 
 def _move_needed(
