@@ -35,7 +35,15 @@ from tests.helpers.servers import serving
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import RedirectingRtsp
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
+from .conftest import (
+    FAST_RECORDING,
+    current,
+    entity_id,
+    entry_data,
+    set_up_entry,
+    start_flow,
+    wait_for,
+)
 
 NAME = "doorbell.lan"
 
@@ -181,14 +189,9 @@ async def test_rtsp_redirects_are_followed_by_nothing(
     hass: HomeAssistant, doorbell: VirtualDoorbell, redirecting_rtsp: RedirectingRtsp
 ) -> None:
     """The recorder and live view meet a device that redirects elsewhere."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data={**entry_data(doorbell), CONF_RTSP_PORT: redirecting_rtsp.port},
-        options=FAST_RECORDING,
+    entry = await set_up_entry(
+        hass, doorbell, data={**entry_data(doorbell), CONF_RTSP_PORT: redirecting_rtsp.port}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
     await wait_for(lambda: len(redirecting_rtsp.requests) >= 1)  # the recorder's ingest
     assert redirecting_rtsp.elsewhere == []
 

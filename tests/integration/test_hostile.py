@@ -20,7 +20,14 @@ from tests.helpers.drivers import onvif
 from tests.helpers.secrets import leaks
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
+from .conftest import (
+    current,
+    entity_id,
+    entry_data,
+    mock_entry,
+    start_flow,
+    wait_for,
+)
 
 PROTOCOLS = {"AD410": "dahua", "D101": "doorbird", "ReolinkDoorbell": "onvif"}
 
@@ -38,18 +45,12 @@ async def flow_error(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
 
 async def set_up(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
     """Add an entry for the doorbell and try to set it up."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data={
-            **entry_data(doorbell),
-            CONF_PROTOCOL: PROTOCOLS[doorbell.state.model.name],
-            CONF_RTSP_PORT: doorbell.rtsp_port,
-        },
-        options=FAST_RECORDING,
-        minor_version=2,
-    )
-    entry.add_to_hass(hass)
+    data = {
+        **entry_data(doorbell),
+        CONF_PROTOCOL: PROTOCOLS[doorbell.state.model.name],
+        CONF_RTSP_PORT: doorbell.rtsp_port,
+    }
+    entry = mock_entry(hass, doorbell, data=data, minor_version=2)
     await hass.config_entries.async_setup(entry.entry_id)
     return entry
 

@@ -17,7 +17,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_doorbell.const import CONF_PROTOCOL, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, device_entry, entity_id, entry_data, wait_for
+from .conftest import (
+    current,
+    device_entry,
+    entity_id,
+    entry_data,
+    mock_entry,
+    set_up_entry,
+    wait_for,
+)
 
 
 def _recording_threads() -> list[threading.Thread]:
@@ -31,14 +39,7 @@ async def test_a_damaged_audit_log_is_kept_aside_and_the_doorbell_works(
     await hass.async_add_executor_job(lambda: root.mkdir(parents=True))
     damaged = b"SQLite format 3\x00" + b"\xff" * 5000
     await hass.async_add_executor_job((root / "audit.sqlite3").write_bytes, damaged)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_entry(hass, doorbell)
     assert entry.state is ConfigEntryState.LOADED
     await hass.async_block_till_done()
     (aside,) = await hass.async_add_executor_job(lambda: list(root.glob("audit.sqlite3.corrupt-*")))
@@ -55,13 +56,7 @@ async def test_a_setup_that_fails_after_recording_began_stops_the_recorder(
     # An audit log that cannot be opened at all (not damaged: a folder in its place).
     root = config_dir / "local_doorbell" / "recordings"
     await hass.async_add_executor_job(lambda: (root / "audit.sqlite3").mkdir(parents=True))
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     await wait_for(lambda: not _recording_threads())
@@ -119,12 +114,7 @@ async def test_setup_retries_when_the_doorbell_is_down(
 async def test_setup_with_refused_credentials_starts_reauth(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell, password="stale"),
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell, data=entry_data(doorbell, password="stale"))
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -201,15 +191,7 @@ async def test_setup_retries_when_the_name_does_not_resolve(
 async def test_entries_from_before_other_protocols_migrate_to_dahua(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        version=1,
-        minor_version=1,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_entry(hass, doorbell, version=1, minor_version=1)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.minor_version == 2
     assert entry.data == {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}
