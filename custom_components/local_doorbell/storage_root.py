@@ -21,6 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .clips import libraries, libraries_lock
 from .const import CONF_STORAGE_ROOT, DOMAIN
+from .issues import async_raise_issue
 from .models import LocalDoorbellConfigEntry
 from .privacy.audit import AUDIT_DB
 from .recording.database import DB_NAME
@@ -141,18 +142,16 @@ def _refused(hass: HomeAssistant, issue_id: str, move: _Move, err: RelocateError
     _LOGGER.error(
         "The recordings in %s could not be moved to %s: %s", move.source, move.target, err
     )
-    ir.async_create_issue(
+    async_raise_issue(
         hass,
-        DOMAIN,
         issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_IN_MEDIA,
-        translation_placeholders={
+        ISSUE_IN_MEDIA,
+        {
             "root": str(move.source),
             "target": str(move.target),
             "error": str(err),
         },
+        severity=ir.IssueSeverity.ERROR,
     )
 
 
@@ -172,17 +171,14 @@ async def _async_moved(
         if library.root == move.target:
             await hass.async_add_executor_job(library.open)  # indexes the clips moved in
     if left:
-        ir.async_create_issue(
+        async_raise_issue(
             hass,
-            DOMAIN,
             f"{ISSUE_LEFT_IN_MEDIA}_{entry.entry_id}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_LEFT_IN_MEDIA,
-            translation_placeholders={
+            ISSUE_LEFT_IN_MEDIA,
+            {
                 "root": str(move.source),
                 "target": str(move.target),
                 "count": str(left),
             },
+            persistent=True,
         )
