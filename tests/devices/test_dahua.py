@@ -26,7 +26,7 @@ from custom_components.local_doorbell.devices.dahua import (
 )
 from tests.helpers.drivers import dahua_driver, online
 from tests.helpers.events import Events, events_of, wait_for
-from tests.helpers.servers import serving
+from tests.helpers.servers import NOT_A_PICTURE, serving
 from virtual_doorbell import VirtualDoorbell
 
 ALL_MODELS = ["AD110", "AD410", "DB61i", "VTO"]
@@ -264,15 +264,7 @@ async def test_rtsp_port_defaults_to_554(
     assert urls.main == "rtsp://admin:secret@127.0.0.1:554/cam/realmonitor?channel=1&subtype=0"
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"body": b"<html>not a picture</html>"},
-        {"status": 500},
-        {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},
-        {"status": 404},
-    ],
-)
+@pytest.mark.parametrize("answer", NOT_A_PICTURE)
 async def test_snapshot_failures(
     session: aiohttp.ClientSession, odd_server: tuple[int, Routes], answer: dict[str, Any]
 ) -> None:

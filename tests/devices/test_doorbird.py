@@ -29,7 +29,7 @@ from custom_components.local_doorbell.devices.doorbird import (
 )
 from tests.helpers.drivers import bird, doorbird_driver, online
 from tests.helpers.events import Events, events_in_background, wait_for
-from tests.helpers.servers import serving
+from tests.helpers.servers import NOT_A_PICTURE, serving
 from tests.helpers.video import first_picture
 from virtual_doorbell import VirtualDoorbell
 
@@ -354,15 +354,7 @@ async def test_probe_of_something_else(
         await odd_driver(session, port).probe()
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"body": b"<html>not a picture</html>"},
-        {"status": 500},
-        {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},
-        {"status": 404},
-    ],
-)
+@pytest.mark.parametrize("answer", NOT_A_PICTURE)
 async def test_snapshot_failures(
     session: aiohttp.ClientSession, odd_server: tuple[int, dict[str, Route]], answer: dict[str, Any]
 ) -> None:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
+from typing import Any
 
 from aiohttp import web
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# What a snapshot request can get that is no picture: keyword arguments of web.Response.
+NOT_A_PICTURE: list[dict[str, Any]] = [
+    {"body": b"<html>not a picture</html>"},
+    {"status": 500},
+    {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},  # never followed
+    {"status": 404},
+]
 
 
 @contextlib.asynccontextmanager
