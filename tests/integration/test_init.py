@@ -102,10 +102,7 @@ async def test_setup_retries_when_the_doorbell_is_down(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
     await doorbell.fault("reboot", 30)
-    entry = MockConfigEntry(
-        domain=DOMAIN, unique_id=doorbell.state.serial, data=entry_data(doorbell)
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell)
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "cannot_connect"
