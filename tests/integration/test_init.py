@@ -118,14 +118,17 @@ async def test_setup_with_refused_credentials_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
 
-async def test_setup_refuses_a_public_address(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="X",
-        data={CONF_HOST: "8.8.8.8", "port": 80, "username": "admin", "password": "x"},
-    )
+async def _set_up_at(hass: HomeAssistant, host: str) -> MockConfigEntry:
+    """Try to set up an entry for a doorbell at `host` that no test serves."""
+    data = {CONF_HOST: host, "port": 80, "username": "admin", "password": "x"}
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="X", data=data)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
+    return entry
+
+
+async def test_setup_refuses_a_public_address(hass: HomeAssistant) -> None:
+    entry = await _set_up_at(hass, "8.8.8.8")
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.error_reason_translation_key == "not_local"
     assert entry.error_reason_translation_placeholders == {
@@ -174,13 +177,7 @@ async def test_setup_retries_when_the_name_does_not_resolve(
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="X",
-        data={CONF_HOST: "doorbell.invalid", "port": 80, "username": "admin", "password": "x"},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await _set_up_at(hass, "doorbell.invalid")
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "cannot_connect"
 
