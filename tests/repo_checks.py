@@ -417,6 +417,7 @@ def check_translations(root: Path) -> list[str]:
         *_translation_key_problems(strings),
         *_data_description_problems(strings),
         *_entity_platform_problems(strings),
+        *_exception_problems(strings),
     ]
     return [f"{_rel(root, _en_path(package))}: {problem}" for problem in found]
 
@@ -491,6 +492,13 @@ def _entity_platform_problems(strings: dict[str, Any]) -> Iterator[str]:
     for platform in _dict(strings.get("entity")):
         if platform not in PLATFORMS:
             yield f"entity.{platform}: not an entity platform (binary_sensor, camera, event...)"
+
+
+def _exception_problems(strings: dict[str, Any]) -> Iterator[str]:
+    """Yield exception texts Home Assistant cannot find: it reads exceptions.<key>.message."""
+    for key, value in _dict(strings.get("exceptions")).items():
+        if not isinstance(value, dict) or set(value) != {"message"}:
+            yield f'exceptions.{key}: must be {{"message": ...}}, or the user reads the key'
 
 
 # --- config_flow.py against translations ----------------------------------------------------
@@ -822,6 +830,42 @@ def check_quality_scale(root: Path) -> list[str]:
     return problems
 
 
+# --- the tests themselves -------------------------------------------------------------------
+
+
+def check_test_imports(root: Path) -> list[str]:
+    """Check no test module imports another: shared helpers live in tests/helpers/.
+
+    A test module imported elsewhere runs its tests twice, or carries helpers nobody finds.
+    """
+    problems = []
+    for path in sorted(root.glob("tests/**/test_*.py")):
+        package = path.relative_to(root).parent.parts
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            for module in _imported_modules(node, package):
+                if any(part.startswith("test_") for part in module.split(".")):
+                    problems.append(
+                        f"{_rel(root, path)}:{node.lineno}: imports the test module {module};"
+                        " move what it shares to tests/helpers/"
+                    )
+    return problems
+
+
+def _imported_modules(node: ast.Import | ast.ImportFrom, package: tuple[str, ...]) -> Iterator[str]:
+    """Return the modules an import statement may load, relative ones made absolute."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+    else:
+        base = list(package[: len(package) - node.level + 1]) if node.level else []
+        module = ".".join([*base, *filter(None, [node.module])])
+        yield module
+        # `from tests.devices import test_dahua` names a module, not a definition.
+        yield from (f"{module}.{alias.name}" for alias in node.names)
+
+
 # --- README and LICENSE ---------------------------------------------------------------------
 
 
@@ -877,4 +921,5 @@ ALL_CHECKS: tuple[Checker, ...] = (
     check_quality_scale,
     check_readme,
     check_license,
+    check_test_imports,
 )

@@ -29,6 +29,7 @@ from tests.repo_checks import (
     check_quality_scale,
     check_readme,
     check_services,
+    check_test_imports,
     check_translations,
 )
 
@@ -248,6 +249,11 @@ def test_license() -> None:
     _assert_clean(check_license(ROOT))
 
 
+def test_test_modules_import_no_test_module() -> None:
+    """Test modules share helpers through tests/helpers/, never by importing each other."""
+    _assert_clean(check_test_imports(ROOT))
+
+
 def test_setup_menu_labels_fit_the_dialog() -> None:
     """Every menu choice fits one line of the setup dialog (about 70 characters cut DoorBird)."""
     strings = json.loads(
@@ -370,6 +376,7 @@ BREAKAGES = [
     (_strings("config.error.cannot_connect", "<b>No</b>"), check_translations, "HTML"),
     (_strings("config.error.cannot_connect", "'{host}'"), check_translations, "single quotes"),
     (_strings("entity.doorbell", {}), check_translations, "not an entity platform"),
+    (_strings("exceptions.offline", "Offline."), check_translations, "exceptions.offline: must be"),
     (
         _strings("config.error", {}),
         check_config_flow_translations,
@@ -445,6 +452,26 @@ BREAKAGES = [
         check_license,
         "is MIT but pyproject.toml declares Apache-2.0",
     ),
+    (
+        _text("tests/devices/test_b.py", "from tests.devices.test_a import driver\n"),
+        check_test_imports,
+        "test_b.py:1: imports the test module tests.devices.test_a",
+    ),
+    (
+        _text("tests/devices/test_b.py", "from tests.devices import test_a\n"),
+        check_test_imports,
+        "imports the test module tests.devices.test_a;",
+    ),
+    (
+        _text("tests/integration/test_b.py", "def f():\n    from .test_a import x\n"),
+        check_test_imports,
+        "test_b.py:2: imports the test module tests.integration.test_a",
+    ),
+    (
+        _text("tests/test_b.py", "import tests.recording.test_a\n"),
+        check_test_imports,
+        "imports the test module tests.recording.test_a",
+    ),
 ]
 
 
@@ -460,6 +487,13 @@ def test_check_catches_breakage(
     breakage(repo)
     problems = check(repo)
     assert any(expected in problem for problem in problems), problems
+
+
+def test_test_modules_may_import_helpers_and_conftest(repo: Path) -> None:
+    """Helpers, conftest and the code under test are what test modules import."""
+    text = "from tests.helpers.drivers import DRIVERS\nfrom .conftest import wait_for\nimport os\n"
+    _write(repo, "tests/integration/test_a.py", text)
+    _assert_clean(check_test_imports(repo))
 
 
 def test_services_missing_yaml_is_fine_without_registrations(repo: Path) -> None:

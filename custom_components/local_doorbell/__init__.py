@@ -16,10 +16,10 @@ from .backup_guard import (
     async_setup_backup_guard,
 )
 from .clips import ClipManager, async_acquire_library, async_release_library
-from .connection import async_connect
+from .connection import Connection, async_connect
 from .const import CONF_BUTTON_ENTITY, CONF_MOTION_ENTITY, CONF_PROTOCOL, DOMAIN
 from .coordinator import DoorbellCoordinator
-from .devices.base import EventKind
+from .devices.base import DoorbellDevice, EventKind
 from .devices.detect import DeviceApi
 from .devices.generic import GenericDoorbell
 from .exposure import async_guard_exposure
@@ -60,24 +60,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
     """Connect to the doorbell, start recording and set up its entities."""
     connection = await async_connect(hass, entry)
-    serial = connection.identity.serial
     options = DoorbellOptions.from_options(hass, entry.options)
-    root, exposed = await async_prepare_storage(hass, entry, options.root)
-    options = replace(options, root=root)
-    library = await async_acquire_library(hass, root)
-    clips = ClipManager(
-        hass,
-        entry,
-        serial=serial,
-        stream_url=connection.urls.main,
-        options=options,
-        library=library,
-        exposed=exposed,
-    )
-    # Run at unload, and when a later step of this setup fails: the recorder must not outlive
-    # its entry (its thread and the device's RTSP session would stay).
-    entry.async_on_unload(partial(_async_close, hass, clips))
-    await async_check_backups(hass, root)
+    clips = await _async_open_clips(hass, entry, connection, options)
     coordinator = DoorbellCoordinator(
         hass,
         entry,
@@ -91,39 +75,74 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
         identity=connection.identity,
         urls=connection.urls,
         configuration_url=connection.configuration_url,
-        options=options,
+        options=clips.options,
         coordinator=coordinator,
         clips=clips,
     )
-    if options.keep_cloud_off:
-        await coordinator.async_enforce_cloud_off()
-    else:
-        ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{serial}")
-    for kind in options.triggers - {EventKind.RING}:
-        entry.async_on_unload(coordinator.async_subscribe_event(kind, clips.handle_event))
-    entry.async_on_unload(coordinator.async_subscribe_event(EventKind.RING, clips.rings.handle))
-    if isinstance(connection.device, GenericDoorbell):
-        entry.async_on_unload(
-            async_track_button(
-                hass,
-                connection.device,
-                entry.data[CONF_BUTTON_ENTITY],
-                entry.data.get(CONF_MOTION_ENTITY),
-            )
-        )
+    await _async_wire(hass, entry, connection.device, coordinator, clips)
     await clips.async_start()
-
-    async def _async_finish_recording(_: Event) -> None:
-        """Finish the open clip while the relay it reads through still runs."""
-        await clips.async_stop()
-
-    entry.async_on_unload(hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, _async_finish_recording))
+    entry.async_on_unload(
+        hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, partial(_async_finish_recording, clips))
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    serial = connection.identity.serial
     entry.async_on_unload(async_guard_exposure(hass, serial))
     entry.async_create_background_task(
         hass, coordinator.async_listen(), f"{DOMAIN} events {serial}"
     )
     return True
+
+
+async def _async_open_clips(
+    hass: HomeAssistant,
+    entry: LocalDoorbellConfigEntry,
+    connection: Connection,
+    options: DoorbellOptions,
+) -> ClipManager:
+    """Check the storage root and open its library; return the (not yet started) recorder."""
+    root, exposed = await async_prepare_storage(hass, entry, options.root)
+    library = await async_acquire_library(hass, root)
+    clips = ClipManager(
+        hass,
+        entry,
+        serial=connection.identity.serial,
+        stream_url=connection.urls.main,
+        options=replace(options, root=root),
+        library=library,
+        exposed=exposed,
+    )
+    # Run at unload, and when a later step of this setup fails: the recorder must not outlive
+    # its entry (its thread and the device's RTSP session would stay).
+    entry.async_on_unload(partial(_async_close, hass, clips))
+    await async_check_backups(hass, root)
+    return clips
+
+
+async def _async_wire(
+    hass: HomeAssistant,
+    entry: LocalDoorbellConfigEntry,
+    device: DoorbellDevice,
+    coordinator: DoorbellCoordinator,
+    clips: ClipManager,
+) -> None:
+    """Keep the vendor cloud off if asked, and let the events that trigger clips reach them."""
+    options = clips.options
+    if options.keep_cloud_off:
+        await coordinator.async_enforce_cloud_off()
+    else:
+        ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_VENDOR_CLOUD_ON}_{clips.serial}")
+    for kind in options.triggers - {EventKind.RING}:
+        entry.async_on_unload(coordinator.async_subscribe_event(kind, clips.handle_event))
+    entry.async_on_unload(coordinator.async_subscribe_event(EventKind.RING, clips.rings.handle))
+    if isinstance(device, GenericDoorbell):  # its button and motion are other entities
+        entry.async_on_unload(
+            async_track_button(
+                hass,
+                device,
+                entry.data[CONF_BUTTON_ENTITY],
+                entry.data.get(CONF_MOTION_ENTITY),
+            )
+        )
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
@@ -146,6 +165,11 @@ async def async_migrate_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEnt
 async def async_unload_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) -> bool:
     """Unload the entities; recording stops, and the event task ends, with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def _async_finish_recording(clips: ClipManager, _: Event) -> None:
+    """Finish the open clip at shutdown, while the relay it reads through still runs."""
+    await clips.async_stop()
 
 
 async def _async_close(hass: HomeAssistant, clips: ClipManager) -> None:

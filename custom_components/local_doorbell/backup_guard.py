@@ -23,6 +23,7 @@ from homeassistant.helpers.start import async_at_started
 
 from .clips import libraries
 from .const import DOMAIN
+from .issues import async_raise_issue
 from .recording.storage import inside_config_dir
 
 _LOGGER = logging.getLogger(__name__)
@@ -102,14 +103,11 @@ async def async_check_backups(hass: HomeAssistant, root: Path) -> None:
                 root,
                 ", ".join(agent.agent_id for agent in agents),
             )
-        ir.async_create_issue(
+        async_raise_issue(
             hass,
-            DOMAIN,
             issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_BACKUP if folder == CONFIG_FOLDER else ISSUE_BACKUP_FOLDER,
-            translation_placeholders={
+            ISSUE_BACKUP if folder == CONFIG_FOLDER else ISSUE_BACKUP_FOLDER,
+            {
                 "root": str(root),
                 "agents": ", ".join(sorted(agent.name for agent in agents)),
                 "folder": str(folder),

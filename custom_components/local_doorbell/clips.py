@@ -25,6 +25,7 @@ from .const import DOMAIN
 from .coordinator import ClipStatsCoordinator
 from .devices.base import DoorbellEvent, EventKind
 from .entity import entity_id_of
+from .issues import async_raise_issue
 from .models import DoorbellOptions
 from .privacy.audit import AuditAction, AuditLog
 from .recording.clip import ClipResult
@@ -53,15 +54,12 @@ def audit_log(hass: HomeAssistant, root: Path) -> AuditLog:
             """Tell the owner that the log was damaged and where it was kept (any thread)."""
             hass.loop.call_soon_threadsafe(
                 partial(
-                    ir.async_create_issue,
+                    async_raise_issue,
                     hass,
-                    DOMAIN,
                     f"{ISSUE_AUDIT_SET_ASIDE}_{aside.name}",
-                    is_fixable=False,
-                    is_persistent=True,  # a moment that passed: shown until dismissed
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key=ISSUE_AUDIT_SET_ASIDE,
-                    translation_placeholders={"root": str(root), "aside": str(aside)},
+                    ISSUE_AUDIT_SET_ASIDE,
+                    {"root": str(root), "aside": str(aside)},
+                    persistent=True,
                 )
             )
 
@@ -309,14 +307,8 @@ class ClipManager:
         issue_id = f"{ISSUE_STORAGE_FULL}_{self.serial}"
         if full:
             _LOGGER.warning("Recording paused: the storage is full of protected clips")
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_STORAGE_FULL,
-                translation_placeholders={"root": str(self.options.root)},
+            async_raise_issue(
+                self.hass, issue_id, ISSUE_STORAGE_FULL, {"root": str(self.options.root)}
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)

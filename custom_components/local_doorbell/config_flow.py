@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
 import logging
 from pathlib import Path
 from typing import Any
@@ -56,20 +55,16 @@ from .const import (
     DEFAULT_USERNAME,
     DOMAIN,
 )
-from .devices.base import (
-    CannotConnect,
-    DeviceIdentity,
-    InvalidAuth,
-    UnsupportedStream,
-    host_and_port,
-)
+from .devices.base import CannotConnect, DeviceIdentity, InvalidAuth, host_and_port
 from .devices.detect import DeviceApi, detect
 from .devices.generic import SNAPSHOT_SCHEMES
 from .devices.rtsp_relay import STREAM_SCHEMES
+from .errors import error_key
 from .generic_tracking import BUTTON_DOMAINS, MOTION_DOMAINS
 from .models import RECORD_TRIGGERS, RETENTION_KEYS, DoorbellOptions, default_storage_root
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
-from .recording.storage import StorageError, validate_root
+from .recording.storage import StorageError
+from .storage_root import async_check_root
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -166,10 +161,8 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             # Refuse a public address before a single packet goes to it.
             await async_check_hosts(data)
-        except EgressRefused:
-            return "not_local"
-        except UnresolvableHost:
-            return "cannot_connect"
+        except (EgressRefused, UnresolvableHost) as err:
+            return error_key(err)
         # The probe's own connections are checked again, at the moment they are made.
         refused: list[EgressRefused] = []
         async with local_only_session(refused.append) as session:
@@ -191,12 +184,10 @@ class LocalDoorbellConfigFlow(ConfigFlow, domain=DOMAIN):
                     device = entry_device(session, found, info.serial)
                 # What the recorder will open: a stream that is not RTSP is refused now.
                 await device.stream_urls()
-            except InvalidAuth:
-                return "invalid_auth"
-            except UnsupportedStream:
-                return "unsupported_stream"
-            except CannotConnect:
-                return "not_local" if refused else "cannot_connect"
+            except (InvalidAuth, CannotConnect) as err:
+                key = error_key(err)
+                # A connection the session refused fails the probe as one it could not make.
+                return error_key(refused[0]) if refused and key == "cannot_connect" else key
         return found, info
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -375,14 +366,7 @@ class LocalDoorbellOptionsFlow(OptionsFlowWithReload):
                 errors[CONF_POST_ROLL] = "post_roll_too_long"
             else:
                 try:
-                    root = await self.hass.async_add_executor_job(
-                        partial(
-                            validate_root,
-                            Path(user_input[CONF_STORAGE_ROOT]),
-                            config_dir=Path(self.hass.config.config_dir),
-                            media_dirs=list(self.hass.config.media_dirs.values()),
-                        )
-                    )
+                    root = await async_check_root(self.hass, Path(user_input[CONF_STORAGE_ROOT]))
                 except StorageError as err:
                     errors[CONF_STORAGE_ROOT] = err.key
                 else:

@@ -34,6 +34,7 @@ from .devices.detect import DeviceApi, network_device
 from .devices.generic import GenericDoorbell
 from .devices.rtsp_relay import RtspRelay
 from .errors import error_placeholders, setup_errors
+from .issues import async_raise_issue
 from .models import LocalDoorbellConfigEntry
 from .privacy.egress import EgressRefused, check_host, local_only_session
 
@@ -117,14 +118,12 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
             cloud = await device.cloud_enabled() if isinstance(device, CloudSwitch) else None
         except UnsupportedStream as err:
             # The owner can change the device's stream setting: say so, and keep retrying.
-            ir.async_create_issue(
+            async_raise_issue(
                 hass,
-                DOMAIN,
                 f"{ISSUE_UNSUPPORTED_STREAM}_{entry.entry_id}",
-                is_fixable=False,
+                ISSUE_UNSUPPORTED_STREAM,
+                {**placeholders, **error_placeholders(err)},
                 severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_UNSUPPORTED_STREAM,
-                translation_placeholders={**placeholders, **error_placeholders(err)},
             )
             raise
     for issue in (ISSUE_EGRESS_REFUSED, ISSUE_UNSUPPORTED_STREAM):
@@ -155,12 +154,10 @@ def _async_refused(
 ) -> None:
     """Log a refused connection and tell the owner; the connection itself fails."""
     _LOGGER.error("Refused to connect to %s: %s", refused.host, refused)
-    ir.async_create_issue(
+    async_raise_issue(
         hass,
-        DOMAIN,
         f"{ISSUE_EGRESS_REFUSED}_{entry.entry_id}",
-        is_fixable=False,
+        ISSUE_EGRESS_REFUSED,
+        {"host": refused.host, "address": refused.address},
         severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_EGRESS_REFUSED,
-        translation_placeholders={"host": refused.host, "address": refused.address},
     )

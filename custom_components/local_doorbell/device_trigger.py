@@ -17,18 +17,19 @@ from homeassistant.core import (
     HomeAssistant,
     callback,
 )
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.trigger import TriggerActionType, TriggerInfo
 from homeassistant.helpers.typing import ConfigType
 
 from .compat import vol
 from .const import DOMAIN
+from .entity import entity_id_of
 
 TRIGGER_PRESSED = "pressed"
 TRIGGER_MOTION = "motion"
-# The trigger type, and the entity (by platform and unique-id suffix) whose change fires it.
-_SOURCES = {TRIGGER_PRESSED: ("event", "_doorbell"), TRIGGER_MOTION: ("binary_sensor", "_motion")}
+# The trigger type, and the entity (by platform and description key) whose change fires it.
+_SOURCES = {TRIGGER_PRESSED: ("event", "doorbell"), TRIGGER_MOTION: ("binary_sensor", "motion")}
 _UNKNOWN = (None, "unavailable", "unknown")
 
 TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
@@ -38,11 +39,11 @@ TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend(
 
 def _entity_for(hass: HomeAssistant, device_id: str, trigger_type: str) -> str | None:
     """Return the entity id behind a trigger type on a device."""
-    platform, suffix = _SOURCES[trigger_type]
-    for entry in er.async_entries_for_device(er.async_get(hass), device_id):
-        if entry.domain == platform and (entry.unique_id or "").endswith(suffix):
-            return entry.entity_id
-    return None
+    platform, key = _SOURCES[trigger_type]
+    if (device := dr.async_get(hass).async_get(device_id)) is None:
+        return None
+    serials = [serial for domain, serial in device.identifiers if domain == DOMAIN]
+    return next(filter(None, (entity_id_of(hass, platform, s, key) for s in serials)), None)
 
 
 async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import wraps
 
@@ -25,6 +25,11 @@ SETUP_ERRORS: dict[type[Exception], tuple[str, type[HomeAssistantError]]] = {
     UnsupportedStream: ("unsupported_stream", ConfigEntryNotReady),
     CannotConnect: ("cannot_connect", ConfigEntryNotReady),
 }
+
+
+def error_key(err: Exception) -> str:
+    """Return the translation key of a refused address or a failing device."""
+    return next(key for kind, (key, _) in SETUP_ERRORS.items() if isinstance(err, kind))
 
 
 def error_placeholders(err: Exception) -> dict[str, str]:
@@ -50,6 +55,26 @@ def setup_errors(placeholders: dict[str, str]) -> Iterator[None]:
         ) from err
 
 
+@contextmanager
+def translated(
+    key: str,
+    placeholders: Mapping[str, str] | None = None,
+    failures: tuple[type[Exception], ...] = (DoorbellError,),
+) -> Iterator[None]:
+    """Raise an action's failures as a HomeAssistantError with a translated message.
+
+    The failure's own text fills `{error}` where the message shows it.
+    """
+    try:
+        yield
+    except failures as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={**(placeholders or {}), "error": str(err)},
+        ) from err
+
+
 def raise_translated[**P, R](
     key: str,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
@@ -58,10 +83,8 @@ def raise_translated[**P, R](
     def decorator(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
+            with translated(key):
                 return await func(*args, **kwargs)
-            except DoorbellError as err:
-                raise HomeAssistantError(translation_domain=DOMAIN, translation_key=key) from err
 
         return wrapper
 

@@ -10,13 +10,14 @@ import sqlite3
 
 from homeassistant.auth.models import User
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
 from .clips import async_find_clip, async_log_clip, async_refresh_stats, audit_log, libraries
 from .compat import vol
 from .const import DOMAIN
+from .errors import translated
 from .privacy.audit import AuditAction, AuditEntry, AuditLog
 from .recording.library import Clip, Library, LibraryError
 from .recording.relocate import copy_file
@@ -29,14 +30,6 @@ ATTR_DESTINATION = "destination"
 EXPORT_SCHEMA = vol.Schema(
     {vol.Required(ATTR_CLIP_ID): cv.string, vol.Required(ATTR_DESTINATION): cv.string}
 )
-
-
-class _Refused(Exception):
-    """The destination is refused; `key` names the reason for the translated error."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 async def async_export_clip(call: ServiceCall) -> None:
@@ -53,29 +46,19 @@ async def async_export_clip(call: ServiceCall) -> None:
     library, clip = found
     roots = [shared.root for shared in libraries(hass)]
     audit = audit_log(hass, library.root)
-    try:
+    with translated("export_failed", placeholders, (OSError, LibraryError, sqlite3.Error)):
         entry = await hass.async_add_executor_job(
             partial(
                 _export,
                 hass,
                 library=library,
                 clip=clip,
-                destination=destination,
                 roots=roots,
                 user=user,
                 audit=audit,
+                placeholders=placeholders,
             )
         )
-    except _Refused as err:
-        raise _invalid(err.key, placeholders) from err
-    except FileExistsError as err:
-        raise _invalid("destination_exists", {**placeholders, "path": str(err.filename)}) from err
-    except (OSError, LibraryError, sqlite3.Error) as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="export_failed",
-            translation_placeholders={**placeholders, "error": str(err)},
-        ) from err
     _LOGGER.info(
         "Clip %s exported to %s by %s (%s); SHA-256 %s",
         clip_id,
@@ -110,13 +93,13 @@ def _export(
     *,
     library: Library,
     clip: Clip,
-    destination: str,
     roots: Iterable[Path],
     user: User,
     audit: AuditLog,
+    placeholders: dict[str, str],
 ) -> AuditEntry:
     """Copy the clip and its thumbnail, and record it; leave no copy unrecorded (blocking)."""
-    folder = _check_folder(hass, destination, roots)
+    folder = _check_folder(hass, placeholders, roots)
     mp4, thumbnail = library.path_of(clip), library.thumbnail_of(clip)
     written: list[Path] = []
     try:
@@ -134,23 +117,27 @@ def _export(
             destination=str(written[0]),
             at=dt_util.utcnow(),
         )
-    except BaseException:
+    except BaseException as err:
         for path in written:
             path.unlink(missing_ok=True)
+        if isinstance(err, FileExistsError):  # an export never overwrites a file
+            taken = {**placeholders, "path": str(err.filename)}
+            raise _invalid("destination_exists", taken) from err
         raise
 
 
-def _check_folder(hass: HomeAssistant, destination: str, roots: Iterable[Path]) -> Path:
-    """Return the resolved export folder, or raise _Refused (blocking)."""
+def _check_folder(hass: HomeAssistant, placeholders: dict[str, str], roots: Iterable[Path]) -> Path:
+    """Return the resolved export folder, or refuse it (blocking)."""
+    destination = placeholders["destination"]
     path = Path(destination)
     if not path.is_absolute() or not hass.config.is_allowed_path(destination):
-        raise _Refused("destination_not_allowed")
+        raise _invalid("destination_not_allowed", placeholders)
     folder = path.resolve()
     if any(folder.is_relative_to(root) for root in roots):
-        raise _Refused("destination_in_storage")
+        raise _invalid("destination_in_storage", placeholders)
     # Home Assistant serves www at /local/ to anyone, without signing in.
     if folder.is_relative_to(Path(hass.config.path("www")).resolve()):
-        raise _Refused("destination_public")
+        raise _invalid("destination_public", placeholders)
     if not folder.is_dir():
-        raise _Refused("destination_not_folder")
+        raise _invalid("destination_not_folder", placeholders)
     return folder

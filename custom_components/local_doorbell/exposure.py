@@ -19,6 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .entity import entity_id_of
+from .issues import async_raise_issue
 
 CLOUD_ASSISTANTS = ("cloud.alexa", "cloud.google_assistant")
 ISSUE_EXPOSED = "exposed_to_cloud"
@@ -57,18 +58,15 @@ def async_guard_exposure(hass: HomeAssistant, serial: str) -> CALLBACK_TYPE:
         for entity_id in _sensitive_entities(hass, serial):
             exposed = [a for a in CLOUD_ASSISTANTS if async_should_expose(hass, a, entity_id)]
             if exposed:
-                ir.async_create_issue(
+                async_raise_issue(
                     hass,
-                    DOMAIN,
                     issue_id(entity_id),
-                    is_fixable=True,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key=ISSUE_EXPOSED,
-                    translation_placeholders={
+                    ISSUE_EXPOSED,
+                    {
                         "entity_id": entity_id,
                         "assistants": ", ".join(exposed),
                     },
-                    data={"entity_id": entity_id},
+                    fix_data={"entity_id": entity_id},
                 )
             else:
                 ir.async_delete_issue(hass, DOMAIN, issue_id(entity_id))

@@ -21,6 +21,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .clips import libraries, libraries_lock
 from .const import CONF_STORAGE_ROOT, DOMAIN
+from .issues import async_raise_issue
 from .models import LocalDoorbellConfigEntry
 from .privacy.audit import AUDIT_DB
 from .recording.database import DB_NAME
@@ -81,15 +82,8 @@ async def async_prepare_storage(
     if not exposed:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
     try:
-        await hass.async_add_executor_job(
-            partial(
-                validate_root,
-                root,
-                config_dir=config_dir,
-                # Where the clips could not leave a media folder, the rest is still checked.
-                media_dirs=() if exposed else media_dirs,
-            )
-        )
+        # Where the clips could not leave a media folder, the rest is still checked.
+        await async_check_root(hass, root, in_media=exposed)
     except StorageError as err:
         raise ConfigEntryError(
             translation_domain=DOMAIN,
@@ -97,6 +91,19 @@ async def async_prepare_storage(
             translation_placeholders={"root": str(root)},
         ) from err
     return root, exposed
+
+
+async def async_check_root(hass: HomeAssistant, root: Path, *, in_media: bool = False) -> Path:
+    """Return a folder fit to hold recordings, created and resolved; raise StorageError.
+
+    The one check of a storage root: when the owner picks it, and at every setup, for a
+    folder can go bad after it was picked (unmounted, made read-only, a media folder added).
+    `in_media`: a root left in a media folder, for its clips could not be moved out.
+    """
+    media_dirs = () if in_media else list(hass.config.media_dirs.values())
+    return await hass.async_add_executor_job(
+        partial(validate_root, root, config_dir=Path(hass.config.config_dir), media_dirs=media_dirs)
+    )
 
 
 def _move_needed(
@@ -135,18 +142,16 @@ def _refused(hass: HomeAssistant, issue_id: str, move: _Move, err: RelocateError
     _LOGGER.error(
         "The recordings in %s could not be moved to %s: %s", move.source, move.target, err
     )
-    ir.async_create_issue(
+    async_raise_issue(
         hass,
-        DOMAIN,
         issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.ERROR,
-        translation_key=ISSUE_IN_MEDIA,
-        translation_placeholders={
+        ISSUE_IN_MEDIA,
+        {
             "root": str(move.source),
             "target": str(move.target),
             "error": str(err),
         },
+        severity=ir.IssueSeverity.ERROR,
     )
 
 
@@ -166,17 +171,14 @@ async def _async_moved(
         if library.root == move.target:
             await hass.async_add_executor_job(library.open)  # indexes the clips moved in
     if left:
-        ir.async_create_issue(
+        async_raise_issue(
             hass,
-            DOMAIN,
             f"{ISSUE_LEFT_IN_MEDIA}_{entry.entry_id}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_LEFT_IN_MEDIA,
-            translation_placeholders={
+            ISSUE_LEFT_IN_MEDIA,
+            {
                 "root": str(move.source),
                 "target": str(move.target),
                 "count": str(left),
             },
+            persistent=True,
         )

@@ -19,6 +19,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.loader import async_get_integration
 
 from .const import DOMAIN
+from .issues import async_raise_issue
 
 DEFAULT_STUN_HOST: Final = "stun.home-assistant.io"  # what web_rtc hands out by default
 ISSUE_DEFAULT_STUN: Final = "default_stun"
@@ -56,15 +57,12 @@ async def async_check_default_stun(hass: HomeAssistant, camera: Camera, serial: 
         ir.async_delete_issue(hass, DOMAIN, issue_id(serial))
         return False
     documentation = (await async_get_integration(hass, DOMAIN)).documentation
-    ir.async_create_issue(
+    async_raise_issue(
         hass,
-        DOMAIN,
         issue_id(serial),
-        is_fixable=True,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_DEFAULT_STUN,
-        translation_placeholders={"entity_id": camera.entity_id, "server": DEFAULT_STUN_HOST},
+        ISSUE_DEFAULT_STUN,
+        {"entity_id": camera.entity_id, "server": DEFAULT_STUN_HOST},
+        fix_data={"entity_id": camera.entity_id, "serial": serial},
         learn_more_url=f"{documentation}#{README_SECTION}" if documentation else None,
-        data={"entity_id": camera.entity_id, "serial": serial},
     )
     return True

@@ -9,6 +9,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
 from .devices.base import CloudSwitch, DoorbellError
+from .issues import async_raise_issue
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,13 +33,7 @@ async def async_enforce_cloud_off(
     if enabled is False:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
     else:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_VENDOR_CLOUD_ON,
-            translation_placeholders={"model": model, "url": url or "-"},
+        async_raise_issue(
+            hass, issue_id, ISSUE_VENDOR_CLOUD_ON, {"model": model, "url": url or "-"}
         )
     return enabled

@@ -15,7 +15,6 @@ from custom_components.local_doorbell.devices.base import (
     CannotConnect,
     DoorbellEvent,
     EventKind,
-    InvalidAuth,
     url_host,
 )
 from custom_components.local_doorbell.devices.dahua import (
@@ -25,38 +24,13 @@ from custom_components.local_doorbell.devices.dahua import (
     manufacturer_for,
     parse_key_values,
 )
-from tests.conftest import TEST_VIDEO
+from tests.helpers.drivers import dahua_driver, online
 from tests.helpers.events import Events, events_of, wait_for
+from tests.helpers.servers import NOT_A_PICTURE, serving
 from virtual_doorbell import VirtualDoorbell
 
 ALL_MODELS = ["AD110", "AD410", "DB61i", "VTO"]
 QUIRKS = [None, "coalesce_parts", "split_parts", "stray_http_line", "content_length_space"]
-
-
-def driver(
-    session: aiohttp.ClientSession,
-    doorbell: VirtualDoorbell,
-    *,
-    password: str | None = None,
-    **options: Any,
-) -> DahuaDoorbell:
-    """Return a driver for the virtual doorbell, with test-speed timings."""
-    options = {"heartbeat": 1, "backoff_base": 0.05, **options}
-    return DahuaDoorbell(
-        session,
-        doorbell.host,
-        doorbell.http_port,
-        doorbell.username,
-        doorbell.password if password is None else password,
-        **options,
-    )
-
-
-async def online(events: Events, doorbell: VirtualDoorbell, connections: int = 1) -> None:
-    """Wait for ONLINE and for the device to have attached the stream."""
-    assert (await events.next()).kind is EventKind.ONLINE
-    # The simulator sends its headers before it registers the client.
-    await wait_for(lambda: doorbell.state.counters.event_clients_total >= connections)
 
 
 async def one_ring(
@@ -92,7 +66,7 @@ async def test_probe(
     manufacturer: str,
     has_person: bool,
 ) -> None:
-    info = await driver(session, doorbell).probe()
+    info = await dahua_driver(session, doorbell).probe()
     assert info.manufacturer == manufacturer
     assert info.model == doorbell.state.model.device_type
     assert info.serial == doorbell.state.serial
@@ -107,7 +81,7 @@ def test_heartbeat_range() -> None:
 
 
 async def test_stream_urls(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    device = driver(session, doorbell)
+    device = dahua_driver(session, doorbell)
     urls = await device.stream_urls()
     assert urls.main == doorbell.rtsp_url(0)
     assert urls.sub == doorbell.rtsp_url(1)
@@ -117,30 +91,8 @@ async def test_stream_urls(session: aiohttp.ClientSession, doorbell: VirtualDoor
     assert await device.stream_urls() == urls
 
 
-async def test_stream_urls_encode_credentials(
-    socket_enabled: None, session: aiohttp.ClientSession
-) -> None:
-    doorbell = VirtualDoorbell(username="ad min", password="p@ss/w:rd?#%", video=TEST_VIDEO)
-    await doorbell.start()
-    try:
-        urls = await driver(session, doorbell).stream_urls()
-    finally:
-        await doorbell.stop()
-    credentials = "ad%20min:p%40ss%2Fw%3Ard%3F%23%25"
-    assert urls.main == (
-        f"rtsp://{credentials}@127.0.0.1:{doorbell.rtsp_port}/cam/realmonitor?channel=1&subtype=0"
-    )
-    assert urls.sub.endswith("subtype=1")
-
-
-async def test_snapshot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    image = await driver(session, doorbell).snapshot()
-    assert image.startswith(b"\xff\xd8")
-    assert image.endswith(b"\xff\xd9")
-
-
 async def test_cloud_switch(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    device = driver(session, doorbell)
+    device = dahua_driver(session, doorbell)
     assert await device.cloud_enabled() is True
     await device.disable_cloud()
     assert doorbell.state.cloud_enabled is False
@@ -159,7 +111,7 @@ async def test_press_is_one_ring(
         doorbell.state.quirks.content_length_space = not doorbell.state.model.spaced_content_length
     elif quirk is not None:
         setattr(doorbell.state.quirks, quirk, True)
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_of(dahua_driver(session, doorbell)) as events:
         await online(events, doorbell)
         ring = await one_ring(events, doorbell)
     assert ring.active is True
@@ -168,7 +120,7 @@ async def test_press_is_one_ring(
 
 @pytest.mark.parametrize("doorbell_model", ALL_MODELS)
 async def test_motion_and_person(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_of(dahua_driver(session, doorbell)) as events:
         await online(events, doorbell)
         doorbell.motion(True)
         doorbell.motion(False)
@@ -191,48 +143,12 @@ async def test_motion_and_person(session: aiohttp.ClientSession, doorbell: Virtu
 async def test_rings_are_debounced(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    async with events_of(driver(session, doorbell, ring_debounce=60)) as events:
+    async with events_of(dahua_driver(session, doorbell, ring_debounce=60)) as events:
         await online(events, doorbell)
         await one_ring(events, doorbell)
         doorbell.press()
         doorbell.motion(False)
         assert [e.kind for e in await events.until(EventKind.MOTION)] == [EventKind.MOTION]
-
-
-async def test_garbage_is_survived(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("garbage")
-        # The garbled parts give nothing, not even the broken VideoMotion: the ring is next.
-        await one_ring(events, doorbell, alone=True)
-
-
-async def test_data_nested_too_deep_is_survived(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    # Python 3.13's json raises RecursionError on it (3.14 parses it): the event is skipped.
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("deep_nesting")
-        await one_ring(events, doorbell, alone=True)
-    assert doorbell.state.counters.event_clients_total == 1
-
-
-async def test_dropped_stream_reconnects(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    async with events_of(driver(session, doorbell, ring_debounce=0)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("drop_events")
-        assert (await events.next()).kind is EventKind.OFFLINE
-        await online(events, doorbell, connections=2)
-        await one_ring(events, doorbell)
-        await doorbell.fault("drop_events")
-        assert (await events.next()).kind is EventKind.OFFLINE
-        await online(events, doorbell, connections=3)
-        await one_ring(events, doorbell)
 
 
 async def test_stalled_stream_is_offline_until_it_flows_again(
@@ -241,7 +157,7 @@ async def test_stalled_stream_is_offline_until_it_flows_again(
     seen: list[EventKind] = []
 
     async def consume() -> None:
-        async for event in driver(session, doorbell, stall_timeout=1.2).events():
+        async for event in dahua_driver(session, doorbell, stall_timeout=1.2).events():
             seen.append(event.kind)
 
     task = asyncio.create_task(consume())
@@ -259,38 +175,15 @@ async def test_stalled_stream_is_offline_until_it_flows_again(
         await task
 
 
-async def test_reboot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("reboot", 1)
-        assert (await events.next()).kind is EventKind.OFFLINE
-        # Several attempts fail while the device boots; they report nothing more.
-        await online(events, doorbell, connections=2)
-        assert not doorbell.state.faults.rebooting
-        await one_ring(events, doorbell)
-
-
 async def test_attach_refused_then_accepted(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
     doorbell.state.heartbeat_max = 0  # every attach is answered 400
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_of(dahua_driver(session, doorbell)) as events:
         assert (await events.next()).kind is EventKind.OFFLINE
         doorbell.state.heartbeat_max = 60
         await online(events, doorbell)
         await one_ring(events, doorbell)
-
-
-async def test_refused_credentials_end_the_stream(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("refuse_auth")
-        await doorbell.fault("drop_events")
-        assert (await events.next()).kind is EventKind.OFFLINE
-        with pytest.raises(InvalidAuth):
-            await events.next()
 
 
 # Servers that answer oddly.
@@ -311,14 +204,8 @@ async def odd_server(socket_enabled: None) -> AsyncIterator[tuple[int, Routes]]:
             return web.Response(status=400, text="Error\r\nBad Request!\r\n")
         return route()
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    runner = web.AppRunner(app, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1], routes
-    await runner.cleanup()
+    async with serving(answer) as port:
+        yield port, routes
 
 
 def odd_driver(session: aiohttp.ClientSession, port: int) -> DahuaDoorbell:
@@ -377,15 +264,7 @@ async def test_rtsp_port_defaults_to_554(
     assert urls.main == "rtsp://admin:secret@127.0.0.1:554/cam/realmonitor?channel=1&subtype=0"
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"body": b"<html>not a picture</html>"},
-        {"status": 500},
-        {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},
-        {"status": 404},
-    ],
-)
+@pytest.mark.parametrize("answer", NOT_A_PICTURE)
 async def test_snapshot_failures(
     session: aiohttp.ClientSession, odd_server: tuple[int, Routes], answer: dict[str, Any]
 ) -> None:

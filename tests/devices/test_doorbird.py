@@ -27,9 +27,10 @@ from custom_components.local_doorbell.devices.doorbird import (
     parse_info,
     parse_input,
 )
-from tests.conftest import TEST_VIDEO
-from tests.helpers.events import WAIT, wait_for
-from tests.virtual_doorbell.test_doorbird import bird, first_frame_size
+from tests.helpers.drivers import bird, doorbird_driver, online
+from tests.helpers.events import Events, events_in_background, wait_for
+from tests.helpers.servers import NOT_A_PICTURE, serving
+from tests.helpers.video import first_picture
 from virtual_doorbell import VirtualDoorbell
 
 LOGGER = "custom_components.local_doorbell.devices.doorbird"
@@ -47,73 +48,6 @@ def doorbell(doorbell: VirtualDoorbell) -> VirtualDoorbell:
     """Return the shared virtual doorbell with its button released after 0.1 s, for speed."""
     bird(doorbell).settings.release_after = 0.1
     return doorbell
-
-
-def driver(
-    session: aiohttp.ClientSession,
-    doorbell: VirtualDoorbell,
-    *,
-    password: str | None = None,
-    **options: Any,
-) -> DoorBirdDoorbell:
-    """Return a driver for the virtual doorbell, with test-speed timings."""
-    return DoorBirdDoorbell(
-        session,
-        doorbell.host,
-        doorbell.http_port,
-        doorbell.username,
-        doorbell.password if password is None else password,
-        rtsp_port=doorbell.rtsp_port,
-        **{"backoff_base": 0.05, **options},
-    )
-
-
-class Events:
-    """Reads a driver's events in the background, as the runtime does, until closed."""
-
-    def __init__(self, device: DoorBirdDoorbell) -> None:
-        self._queue: asyncio.Queue[DoorbellEvent | BaseException] = asyncio.Queue()
-        self._task = asyncio.create_task(self._consume(device))
-
-    async def _consume(self, device: DoorBirdDoorbell) -> None:
-        try:
-            async with contextlib.aclosing(device.events()) as stream:
-                async for event in stream:
-                    self._queue.put_nowait(event)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as err:  # handed to the test that reads next
-            self._queue.put_nowait(err)
-
-    async def next(self, limit: float = WAIT) -> DoorbellEvent:
-        """Return the next event (or raise what ended the stream), failing after `limit` s."""
-        async with asyncio.timeout(limit):
-            item = await self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    async def close(self) -> None:
-        """Stop reading; the driver closes its stream."""
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-
-@contextlib.asynccontextmanager
-async def events_of(device: DoorBirdDoorbell) -> AsyncIterator[Events]:
-    """Read a device's events in the background, stopped on exit."""
-    events = Events(device)
-    try:
-        yield events
-    finally:
-        await events.close()
-
-
-async def online(events: Events, doorbell: VirtualDoorbell, connections: int = 1) -> None:
-    """Wait for ONLINE (the initial levels have arrived) and for the device to count the stream."""
-    assert (await events.next()).kind is EventKind.ONLINE
-    assert doorbell.state.counters.event_clients_total >= connections
 
 
 async def one_ring(events: Events, doorbell: VirtualDoorbell) -> DoorbellEvent:
@@ -141,7 +75,7 @@ async def motion_marker(events: Events, doorbell: VirtualDoorbell) -> None:
 
 @pytest.mark.parametrize("doorbell_model", ["D101", "D1101UV", "D2101V"])
 async def test_probe(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    info = await driver(session, doorbell).probe()
+    info = await doorbird_driver(session, doorbell).probe()
     mac = doorbell.state.mac
     assert info.manufacturer == "DoorBird"
     assert info.model == doorbell.state.model.name  # "D101": the maker is named once
@@ -158,12 +92,12 @@ async def test_lockout(
     settings.lockout_failures, settings.lockout_seconds = 2, 1.0
     for _ in range(2):
         with pytest.raises(InvalidAuth):
-            await driver(session, doorbell, password="wrong").probe()
-    device = driver(session, doorbell)
+            await doorbird_driver(session, doorbell, password="wrong").probe()
+    device = doorbird_driver(session, doorbell)
     with pytest.raises(CannotConnect, match="locked"):
         await device.probe()
     caplog.set_level(logging.WARNING, LOGGER)
-    async with events_of(device) as events:
+    async with events_in_background(device) as events:
         assert (await events.next()).kind is EventKind.OFFLINE
         await online(events, doorbell)  # the lock ends by itself
         await one_ring(events, doorbell)
@@ -173,28 +107,10 @@ async def test_lockout(
 
 
 async def test_stream_urls(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    urls = await driver(session, doorbell).stream_urls()
+    urls = await doorbird_driver(session, doorbell).stream_urls()
     assert urls.main == doorbell.rtsp_url(0)
     assert urls.sub == urls.main
-    assert await asyncio.to_thread(first_frame_size, urls.main) == (320, 240)
-
-
-async def test_stream_urls_encode_credentials(
-    socket_enabled: None, session: aiohttp.ClientSession
-) -> None:
-    doorbell = VirtualDoorbell(
-        username="ad min", password="p@ss/w:rd?#%", model="D101", video=TEST_VIDEO
-    )
-    await doorbell.start()
-    try:
-        device = driver(session, doorbell)
-        urls = await device.stream_urls()
-        assert (await device.probe()).model == "D101"
-        assert await asyncio.to_thread(first_frame_size, urls.main) == (320, 240)
-    finally:
-        await doorbell.stop()
-    credentials = "ad%20min:p%40ss%2Fw%3Ard%3F%23%25"
-    assert urls.main == f"rtsp://{credentials}@127.0.0.1:{doorbell.rtsp_port}/mpeg/media.amp"
+    assert await asyncio.to_thread(first_picture, urls.main) == (320, 240)
 
 
 async def test_default_rtsp_port(session: aiohttp.ClientSession) -> None:
@@ -202,18 +118,12 @@ async def test_default_rtsp_port(session: aiohttp.ClientSession) -> None:
     assert urls.main == "rtsp://admin:x@[fe80::1]:554/mpeg/media.amp"
 
 
-async def test_snapshot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    image = await driver(session, doorbell).snapshot()
-    assert image.startswith(b"\xff\xd8")
-    assert image.endswith(b"\xff\xd9")
-
-
 async def test_snapshot_without_permission(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
     bird(doorbell).settings.watch_always = False
     with pytest.raises(CannotConnect, match="watch always"):
-        await driver(session, doorbell).snapshot()
+        await doorbird_driver(session, doorbell).snapshot()
 
 
 # The monitor stream.
@@ -225,7 +135,7 @@ async def test_press_is_one_ring_whatever_the_repeats(
     personality = bird(doorbell)
     personality.settings.keepalive = 0.02
     personality.settings.release_after = 0.3
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_in_background(doorbird_driver(session, doorbell)) as events:
         await online(events, doorbell)
         doorbell.press()
         ring = await events.next()
@@ -247,7 +157,7 @@ async def test_initial_levels_are_not_edges(
     bird(doorbell).settings.release_after = 60
     doorbell.press()
     doorbell.motion(True)
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_in_background(doorbird_driver(session, doorbell)) as events:
         await online(events, doorbell)
         # Motion already going on is news; a button already held is not a press.
         motion = await events.next()
@@ -259,7 +169,7 @@ async def test_initial_levels_are_not_edges(
 
 async def test_motion_edges(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
     bird(doorbell).settings.keepalive = 0.02
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_in_background(doorbird_driver(session, doorbell)) as events:
         await online(events, doorbell)
         doorbell.motion(True)
         motion = await events.next()
@@ -272,47 +182,11 @@ async def test_motion_edges(session: aiohttp.ClientSession, doorbell: VirtualDoo
         await one_ring(events, doorbell)
 
 
-async def test_garbage_is_survived(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("garbage")
-        # Not even the stray `doorbell:H` outside any part rings: the press is next.
-        await one_ring(events, doorbell)
-
-
-async def test_dropped_stream_reconnects_quietly(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    counters = doorbell.state.counters
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("drop_events")
-        await wait_for(lambda: (counters.event_clients_total, counters.event_clients) == (2, 1))
-        # Neither OFFLINE nor ONLINE: the stream came straight back, the ring is next.
-        await one_ring(events, doorbell)
-        await doorbell.fault("drop_events")
-        await wait_for(lambda: (counters.event_clients_total, counters.event_clients) == (3, 1))
-        await one_ring(events, doorbell)
-
-
-async def test_reboot(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("reboot", 1)
-        assert (await events.next()).kind is EventKind.OFFLINE
-        # Several attempts fail while the device boots; they report nothing more.
-        await online(events, doorbell, connections=2)
-        assert not doorbell.state.faults.rebooting
-        await one_ring(events, doorbell)
-
-
 async def test_stalled_stream_is_dropped(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    device = driver(session, doorbell, stall_timeout=0.5, open_timeout=0.5)
-    async with events_of(device) as events:
+    device = doorbird_driver(session, doorbell, stall_timeout=0.5, open_timeout=0.5)
+    async with events_in_background(device) as events:
         await online(events, doorbell)
         await doorbell.fault("stall")
         # The quiet reconnect gets its headers but no levels: that is OFFLINE.
@@ -327,11 +201,11 @@ async def test_too_many_streams_back_off(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, LOGGER)
-    others = [driver(session, doorbell) for _ in range(8)]
+    others = [doorbird_driver(session, doorbell) for _ in range(8)]
     async with contextlib.AsyncExitStack() as stack:
         for other in others:
-            await online(await stack.enter_async_context(events_of(other)), doorbell)
-        async with events_of(driver(session, doorbell)) as events:
+            await online(await stack.enter_async_context(events_in_background(other)), doorbell)
+        async with events_in_background(doorbird_driver(session, doorbell)) as events:
             assert (await events.next()).kind is EventKind.OFFLINE
             await wait_for(
                 lambda: sum("monitor streams" in r.getMessage() for r in caplog.records) >= 3
@@ -349,7 +223,7 @@ async def test_without_watch_always_permission(
     settings = bird(doorbell).settings
     settings.watch_always = False
     caplog.set_level(logging.DEBUG, LOGGER)
-    async with events_of(driver(session, doorbell)) as events:
+    async with events_in_background(doorbird_driver(session, doorbell)) as events:
         assert (await events.next()).kind is EventKind.OFFLINE
         await wait_for(lambda: sum("watch always" in r.getMessage() for r in caplog.records) >= 3)
         settings.watch_always = True
@@ -362,23 +236,12 @@ async def test_rate_limited_attach_backs_off(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
     bird(doorbell).settings.burst = 1
-    device = driver(session, doorbell)
+    device = doorbird_driver(session, doorbell)
     await device.probe()  # the one request this second allows
-    async with events_of(device) as events:
+    async with events_in_background(device) as events:
         assert (await events.next()).kind is EventKind.OFFLINE
         await online(events, doorbell)
         await one_ring(events, doorbell)
-
-
-async def test_refused_credentials_end_the_stream(
-    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
-) -> None:
-    async with events_of(driver(session, doorbell)) as events:
-        await online(events, doorbell)
-        await doorbell.fault("refuse_auth")
-        await doorbell.fault("drop_events")
-        with pytest.raises(InvalidAuth):
-            await events.next()
 
 
 # Servers that answer oddly.
@@ -395,14 +258,8 @@ async def odd_server(socket_enabled: None) -> AsyncIterator[tuple[int, dict[str,
         route = routes.get(request.path.removeprefix("/bha-api/"))
         return web.Response(status=404) if route is None else await route(request)
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1], routes
-    await runner.cleanup()
+    async with serving(answer) as port:
+        yield port, routes
 
 
 def odd_driver(session: aiohttp.ClientSession, port: int, **options: Any) -> DoorBirdDoorbell:
@@ -497,15 +354,7 @@ async def test_probe_of_something_else(
         await odd_driver(session, port).probe()
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        {"body": b"<html>not a picture</html>"},
-        {"status": 500},
-        {"status": 302, "headers": {"Location": "http://127.0.0.1:1/elsewhere"}},
-        {"status": 404},
-    ],
-)
+@pytest.mark.parametrize("answer", NOT_A_PICTURE)
 async def test_snapshot_failures(
     session: aiohttp.ClientSession, odd_server: tuple[int, dict[str, Route]], answer: dict[str, Any]
 ) -> None:
@@ -532,7 +381,7 @@ async def test_monitor_boundaries(
     boundary = "--other" if content_type.endswith("other") else "--ioboundary"
     parts = (f"{boundary}\r\nContent-Type: text/plain\r\n\r\n{level}\r\n\r\n" for level in LEVELS)
     routes["monitor.cgi"] = stream("".join(parts).encode(), content_type)
-    async with events_of(odd_driver(session, port)) as events:
+    async with events_in_background(odd_driver(session, port)) as events:
         kinds = [(await events.next()).kind for _ in range(2)]
     assert kinds == [EventKind.ONLINE, EventKind.RING]
 
@@ -542,7 +391,7 @@ async def test_monitor_that_tells_nothing_is_down(
 ) -> None:
     port, routes = odd_server
     routes["monitor.cgi"] = stream(b"<html>Welcome</html>", "text/html")
-    async with events_of(odd_driver(session, port, open_timeout=0.2)) as events:
+    async with events_in_background(odd_driver(session, port, open_timeout=0.2)) as events:
         assert (await events.next()).kind is EventKind.OFFLINE
 
 
@@ -577,7 +426,7 @@ async def test_back_off_doubles_resets_and_caps(
     monkeypatch.setattr(backoff_module, "sleep", pause)
     monkeypatch.setattr(backoff_module, "uniform", lambda low, high: 1.0)
     routes["monitor.cgi"] = monitor
-    async with events_of(odd_driver(session, port, backoff_base=16)) as events:
+    async with events_in_background(odd_driver(session, port, backoff_base=16)) as events:
         kinds = [(await events.next()).kind for _ in range(3)]
         assert kinds == [EventKind.OFFLINE, EventKind.ONLINE, EventKind.OFFLINE]
         with pytest.raises(Enough):

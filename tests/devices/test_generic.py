@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 import socket
 
 import aiohttp
@@ -18,30 +19,22 @@ from custom_components.local_doorbell.devices.base import (
 )
 from custom_components.local_doorbell.devices.detect import DeviceApi, detect, network_device
 from custom_components.local_doorbell.devices.generic import GenericDoorbell
+from tests.helpers.servers import Handler, serving
 from virtual_doorbell import VirtualDoorbell
 
 JPEG = b"\xff\xd8\xff\xe0 a picture"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @pytest.fixture
 async def serve(socket_enabled: None) -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
     """Serve one handler at /snap.jpg on loopback; return its base URL with credentials."""
-    runners: list[web.AppRunner] = []
+    async with contextlib.AsyncExitStack() as servers:
 
-    async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_get("/snap.jpg", handler)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        return f"http://user:p%40ss@127.0.0.1:{runner.addresses[0][1]}/snap.jpg"
+        async def start(handler: Handler) -> str:
+            port = await servers.enter_async_context(serving(handler, "/snap.jpg"))
+            return f"http://user:p%40ss@127.0.0.1:{port}/snap.jpg"
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 def camera(

@@ -7,10 +7,8 @@ what malformed input raises out of a driver.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
-import re
 import traceback
 
 import aiohttp
@@ -25,7 +23,9 @@ from custom_components.local_doorbell.devices.base import (
 from custom_components.local_doorbell.devices.detect import detect
 from custom_components.local_doorbell.devices.generic import GenericDoorbell
 from custom_components.local_doorbell.devices.http import MAX_ANSWER, MAX_JPEG, MAX_SOAP
-from tests.devices.test_contract import DRIVERS
+from tests.helpers.drivers import DRIVERS
+from tests.helpers.secrets import leaks
+from tests.helpers.servers import serving
 from virtual_doorbell import VirtualDoorbell
 
 DAHUA, DOORBIRD, ONVIF = "AD410", "D101", "ReolinkDoorbell"
@@ -43,7 +43,7 @@ def device_for(
 ) -> DoorbellDevice:
     """Return the driver that makes `request` to the doorbell."""
     if request != "generic":
-        return DRIVERS[doorbell.state.model.name](session, doorbell)
+        return DRIVERS[doorbell.state.model.name].make(session, doorbell)
     credentials = f"{doorbell.username}:{doorbell.password}"
     return GenericDoorbell(
         session,
@@ -79,18 +79,6 @@ async def failure(
     with pytest.raises(CannotConnect) as raised:
         await call
     return raised.value
-
-
-def leaks(text: str, doorbell: VirtualDoorbell) -> list[str]:
-    """Return the credentials, authorization headers and digests that `text` shows."""
-    basic = base64.b64encode(f"{doorbell.username}:{doorbell.password}".encode()).decode()
-    found = [
-        secret
-        for secret in (doorbell.password, basic, "Authorization", "Digest username", 'response="')
-        if secret.lower() in text.lower()
-    ]
-    # WS-Security: the password digest proves the password to whoever replays it.
-    return found + re.findall(r"Password\b[^>]*>(?!\*\*\*<)[^<]+<", text)
 
 
 @pytest.mark.parametrize(("doorbell_model", "request_name"), REQUESTS)
@@ -143,23 +131,16 @@ async def test_a_length_announced_past_the_limit_is_refused_unread(
     async def answer(request: web.Request) -> web.Response:
         return web.Response(body=b"\xff\xd8" + bytes(MAX_JPEG - 1), content_type="image/jpeg")
 
-    app = web.Application()
-    app.router.add_get("/snap.jpg", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    camera = GenericDoorbell(
-        session,
-        stream_url="rtsp://127.0.0.1/live",
-        snapshot_url=f"http://user:pass@127.0.0.1:{runner.addresses[0][1]}/snap.jpg",
-        name="Gate",
-        serial="GATE01",
-    )
-    try:
+    async with serving(answer, "/snap.jpg") as port:
+        camera = GenericDoorbell(
+            session,
+            stream_url="rtsp://127.0.0.1/live",
+            snapshot_url=f"http://user:pass@127.0.0.1:{port}/snap.jpg",
+            name="Gate",
+            serial="GATE01",
+        )
         with pytest.raises(CannotConnect, match=f"announced an answer of {MAX_JPEG + 1} bytes"):
             await camera.snapshot()
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize("doorbell_model", [DOORBIRD])
@@ -169,6 +150,6 @@ async def test_info_nested_too_deep_is_not_a_doorbird(
     # Python 3.13 raises RecursionError on it, 3.14 (deeper) parses it: neither gets out.
     await doorbell.fault("deep_nesting")
     with pytest.raises(CannotConnect, match="like a DoorBird"):
-        await DRIVERS[DOORBIRD](session, doorbell).probe()
+        await DRIVERS[DOORBIRD].make(session, doorbell).probe()
     with pytest.raises(CannotConnect, match="No supported doorbell"):
         await detect(session, doorbell.host, doorbell.http_port, "admin", doorbell.password)

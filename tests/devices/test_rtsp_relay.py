@@ -33,6 +33,7 @@ from custom_components.local_doorbell.devices.rtsp_relay import (
 from custom_components.local_doorbell.privacy.egress import EgressRefused
 from custom_components.local_doorbell.recording.ingest import Ingest
 from tests.conftest import PASSWORD, TEST_VIDEO, RedirectingRtsp
+from tests.helpers.video import first_picture
 from tests.recording.harness import wait_for
 from virtual_doorbell import VirtualDoorbell
 
@@ -45,14 +46,6 @@ ODD_TYPED = "a\\b@c:d%2Fe%25f%23g h%3Fü"
 SETUP = b"SETUP rtsp://127.0.0.1/live/trackID=0 RTSP/1.0\r\nCSeq: 3\r\n\r\n"
 OK_HEAD = b"RTSP/1.0 200 OK\r\nCSeq: 3\r\n"
 INTERLEAVED = b"Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
-
-
-def first_picture(url: str) -> tuple[int, int]:
-    """Open an RTSP URL with PyAV and return the size of the first decoded picture."""
-    with av.open(url, options=PYAV_OPTIONS, timeout=10) as container:
-        for frame in container.decode(video=0):
-            return frame.width, frame.height
-    raise AssertionError("no picture")
 
 
 @pytest.fixture
@@ -142,7 +135,7 @@ async def test_a_stream_plays_with_any_password(relay: RtspRelay, socket_enabled
         assert url.endswith(path)
         other = await relay.local_url(f"rtsp://127.0.0.1:{doorbell.rtsp_port}/other")
         assert urlsplit(other).port == urlsplit(url).port  # one listener per device endpoint
-        picture = await asyncio.to_thread(first_picture, url)
+        picture = await asyncio.to_thread(first_picture, url, PYAV_OPTIONS)
         assert picture == (TEST_VIDEO.width, TEST_VIDEO.height)
     finally:
         await doorbell.stop()
@@ -154,7 +147,7 @@ async def test_a_redirect_reaches_no_other_host(
     url = await relay.local_url(f"rtsp://admin:{PASSWORD}@127.0.0.1:{redirecting_rtsp.port}/x")
     for _ in range(2):
         with pytest.raises(av.FFmpegError):
-            await asyncio.to_thread(first_picture, url)
+            await asyncio.to_thread(first_picture, url, PYAV_OPTIONS)
     assert len(redirecting_rtsp.requests) == 2
     assert redirecting_rtsp.elsewhere == []
     warnings = [
@@ -251,7 +244,7 @@ async def test_the_name_is_checked_at_every_connection(
         resolver["fass.lan"] = "127.0.0.1"  # what Python's IDNA 2003 makes of faß.lan
         url = await relay.local_url(doorbell.rtsp_url().replace("127.0.0.1", "faß.lan"))
         assert urlsplit(url).hostname == "127.0.0.1"
-        picture = await asyncio.to_thread(first_picture, url)
+        picture = await asyncio.to_thread(first_picture, url, PYAV_OPTIONS)
         assert picture == (TEST_VIDEO.width, TEST_VIDEO.height)
         resolver["fass.lan"] = "203.0.113.5"  # the name now points out of the house
         assert await exchange(url) == b""
@@ -348,7 +341,7 @@ async def test_rtsps_is_decrypted_by_the_relay(
                 f"rtsps://admin:{PASSWORD}@{NAME}:{port}{path.path}?{path.query}"
             )
             assert url.startswith("rtsp://")
-            picture = await asyncio.to_thread(first_picture, url)
+            picture = await asyncio.to_thread(first_picture, url, PYAV_OPTIONS)
         assert picture == (TEST_VIDEO.width, TEST_VIDEO.height)
         assert names == [NAME]
     finally:

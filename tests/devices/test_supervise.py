@@ -20,7 +20,7 @@ from custom_components.local_doorbell.devices.base import DoorbellEvent, EventKi
 from custom_components.local_doorbell.devices.dahua_events import EventMapper
 from custom_components.local_doorbell.devices.onvif_events import MessageMapper
 from custom_components.local_doorbell.devices.supervise import supervised
-from tests.devices.test_contract import DRIVERS
+from tests.helpers.drivers import DRIVERS
 from tests.helpers.events import events_of
 from virtual_doorbell import VirtualDoorbell
 
@@ -155,7 +155,7 @@ async def test_every_driver_recovers_from_an_unexpected_error(
         return parse(*args)
 
     monkeypatch.setattr(owner, name, fails_once)
-    async with events_of(DRIVERS[doorbell_model](session, doorbell)) as events:
+    async with events_of(DRIVERS[doorbell_model].make(session, doorbell)) as events:
         seen = await events.until(EventKind.OFFLINE)
         assert [event.kind for event in seen] in (
             [EventKind.OFFLINE],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
 import socket
 
@@ -28,27 +28,60 @@ async def wait_for(condition: Callable[[], bool], limit: float = WAIT) -> None:
 
 
 class Events:
-    """Reads a driver's event stream with a time limit on every wait."""
+    """Reads a driver's events with a time limit on every wait."""
 
-    def __init__(self, stream: AsyncIterator[DoorbellEvent]) -> None:
-        self.stream = stream
+    def __init__(self, source: Callable[[], Awaitable[DoorbellEvent]]) -> None:
+        self._source = source
 
     async def next(self, limit: float = WAIT) -> DoorbellEvent:
-        """Return the next event, failing after `limit` seconds."""
+        """Return the next event (or raise what ended the stream), failing after `limit` s."""
         async with asyncio.timeout(limit):
-            return await anext(self.stream)
+            return await self._source()
 
     async def until(self, kind: EventKind, limit: float = WAIT) -> list[DoorbellEvent]:
         """Return every event up to and including the first of a kind."""
         seen: list[DoorbellEvent] = []
         async with asyncio.timeout(limit):
             while not seen or seen[-1].kind is not kind:
-                seen.append(await anext(self.stream))
+                seen.append(await self._source())
         return seen
 
 
 @contextlib.asynccontextmanager
 async def events_of(device: DoorbellDevice) -> AsyncIterator[Events]:
-    """Open a device's event stream, closed on exit."""
+    """Open a device's event stream, read only when the test asks; closed on exit."""
     async with contextlib.aclosing(device.events()) as stream:
-        yield Events(stream)
+        yield Events(lambda: anext(stream))
+
+
+@contextlib.asynccontextmanager
+async def events_in_background(device: DoorbellDevice) -> AsyncIterator[Events]:
+    """Read a device's events in the background, as the runtime does, until the exit.
+
+    A driver that reconnects without a word is seen to do so only while it is read.
+    """
+    queue: asyncio.Queue[DoorbellEvent | BaseException] = asyncio.Queue()
+
+    async def consume() -> None:
+        try:
+            async with contextlib.aclosing(device.events()) as stream:
+                async for event in stream:
+                    queue.put_nowait(event)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as err:  # handed to the test that reads next
+            queue.put_nowait(err)
+
+    async def take() -> DoorbellEvent:
+        item = await queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    task = asyncio.create_task(consume())
+    try:
+        yield Events(take)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
@@ -59,20 +60,28 @@ def entry_data(doorbell: VirtualDoorbell, password: str | None = None) -> dict[s
     }
 
 
-@pytest.fixture
-async def entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
-    """Set up a config entry for the virtual doorbell and wait for its event stream."""
-    config_entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"Amcrest {doorbell.state.model.name}",
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
+def mock_entry(hass: HomeAssistant, doorbell: VirtualDoorbell, **fields: Any) -> MockConfigEntry:
+    """Add a config entry for the virtual doorbell, recording short clips; not set up yet."""
+    fields = {"data": entry_data(doorbell), "options": FAST_RECORDING, **fields}
+    config_entry = MockConfigEntry(domain=DOMAIN, unique_id=doorbell.state.serial, **fields)
     config_entry.add_to_hass(hass)
+    return config_entry
+
+
+async def set_up_entry(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, **fields: Any
+) -> MockConfigEntry:
+    """Add a config entry for the virtual doorbell, set it up and wait for its event stream."""
+    config_entry = mock_entry(hass, doorbell, **fields)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await wait_for(lambda: doorbell.state.counters.event_clients == 1)
     return config_entry
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
+    """Set up a config entry for the virtual doorbell and wait for its event stream."""
+    return await set_up_entry(hass, doorbell, title=f"Amcrest {doorbell.state.model.name}")
 
 
 async def start_flow(hass: HomeAssistant, path: str = "network") -> str:

@@ -33,7 +33,7 @@ from custom_components.local_doorbell.backup_guard import (
 from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, entry_data, wait_for
+from .conftest import FAST_RECORDING, set_up_entry, wait_for
 
 CLOUD = "fake_cloud"
 
@@ -45,16 +45,7 @@ def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell, config_dir: Path) 
     """Return a function that sets up the doorbell with the given options."""
 
     async def add(options: dict[str, object]) -> MockConfigEntry:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            unique_id=doorbell.state.serial,
-            data=entry_data(doorbell),
-            options={**FAST_RECORDING, **options},
-        )
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await wait_for(lambda: doorbell.state.counters.event_clients == 1)
-        return entry
+        return await set_up_entry(hass, doorbell, options={**FAST_RECORDING, **options})
 
     return add
 

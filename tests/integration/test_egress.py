@@ -30,11 +30,20 @@ from custom_components.local_doorbell.const import (
     CONF_STREAM_URL,
     DOMAIN,
 )
+from tests.helpers.generic import camera_input
+from tests.helpers.servers import serving
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import RedirectingRtsp
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
-from .test_generic import camera_input
+from .conftest import (
+    FAST_RECORDING,
+    current,
+    entity_id,
+    entry_data,
+    set_up_entry,
+    start_flow,
+    wait_for,
+)
 
 NAME = "doorbell.lan"
 
@@ -119,14 +128,8 @@ async def redirecting_device(socket_enabled: None) -> AsyncIterator[int]:
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPFound("http://203.0.113.9/cgi-bin/magicBox.cgi?action=getDeviceType")
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", redirect)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield runner.addresses[0][1]
-    await runner.cleanup()
+    async with serving(redirect) as port:
+        yield port
 
 
 async def test_redirects_are_not_followed(hass: HomeAssistant, redirecting_device: int) -> None:
@@ -186,14 +189,9 @@ async def test_rtsp_redirects_are_followed_by_nothing(
     hass: HomeAssistant, doorbell: VirtualDoorbell, redirecting_rtsp: RedirectingRtsp
 ) -> None:
     """The recorder and live view meet a device that redirects elsewhere."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data={**entry_data(doorbell), CONF_RTSP_PORT: redirecting_rtsp.port},
-        options=FAST_RECORDING,
+    entry = await set_up_entry(
+        hass, doorbell, data={**entry_data(doorbell), CONF_RTSP_PORT: redirecting_rtsp.port}
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
     await wait_for(lambda: len(redirecting_rtsp.requests) >= 1)  # the recorder's ingest
     assert redirecting_rtsp.elsewhere == []
 

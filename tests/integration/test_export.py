@@ -12,6 +12,10 @@ from homeassistant.components.logbook import EVENT_LOGBOOK_ENTRY
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.translation import (
+    async_get_exception_message,
+    async_get_translations,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -76,6 +80,13 @@ async def _refused(
     return err.value.translation_key
 
 
+async def _shown(hass: HomeAssistant, err: HomeAssistantError) -> str:
+    """Return the message the user reads: the English text, its closing period cut."""
+    await async_get_translations(hass, "en", "exceptions", {DOMAIN})
+    assert err.translation_key is not None
+    return async_get_exception_message(DOMAIN, err.translation_key, err.translation_placeholders)
+
+
 def _library(entry: MockConfigEntry) -> Library:
     library: Library = entry.runtime_data.clips.library
     return library
@@ -122,7 +133,13 @@ async def test_an_admin_exports_a_clip(
     assert event.context.user_id == hass_admin_user.id
 
     # Exporting again never overwrites the first copy.
-    assert await _refused(hass, clip_id, exports, hass_admin_user) == "destination_exists"
+    with pytest.raises(ServiceValidationError) as err:
+        await _export(hass, clip_id, exports, hass_admin_user)
+    assert err.value.translation_key == "destination_exists"
+    assert await _shown(hass, err.value) == (
+        f"{copy} already exists, and an export never overwrites a file. Move or delete that"
+        " file, or export to another folder"
+    )
     assert len(await _audit(hass, entry, clip_id)) == 1
 
 
@@ -189,6 +206,10 @@ async def test_a_failed_export_leaves_nothing_unrecorded(
     with patch.object(AuditLog, "record", locked), pytest.raises(HomeAssistantError) as err:
         await _export(hass, clip_id, exports, hass_admin_user)
     assert err.value.translation_key == "export_failed"
+    assert await _shown(hass, err.value) == (
+        f"Clip {clip_id} could not be exported to {exports}: database is locked. Nothing was left"
+        " in the folder; check its free space and permissions"
+    )
     assert await hass.async_add_executor_job(_files, exports) == []
 
     # A clip whose thumbnail is gone is exported without one.

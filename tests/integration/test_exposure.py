@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, entity_id, entry_data
+from .conftest import entity_id, set_up_entry
 
 ASSISTANTS = ("cloud.alexa", "cloud.google_assistant")
 
@@ -28,15 +28,7 @@ async def assistants(hass: HomeAssistant) -> None:
 
 
 async def _setup(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    return entry
+    return await set_up_entry(hass, doorbell)
 
 
 async def test_sensitive_entities_start_unexposed(

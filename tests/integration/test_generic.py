@@ -27,13 +27,11 @@ from custom_components.local_doorbell.const import (
     DOMAIN,
 )
 from custom_components.local_doorbell.generic_tracking import pressed
+from tests.helpers.generic import BUTTON, MOTION, camera_input
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import TEST_VIDEO
 from .conftest import FAST_RECORDING, current, entity_id, start_flow, wait_for
-
-BUTTON = "input_boolean.front_button"
-MOTION = "input_boolean.front_motion"
 
 
 @pytest.fixture
@@ -41,20 +39,6 @@ async def helpers(hass: HomeAssistant) -> None:
     """Two helpers standing in for a Zigbee button and a PIR sensor."""
     config: dict[str, Any] = {"input_boolean": {"front_button": {}, "front_motion": {}}}
     assert await async_setup_component(hass, "input_boolean", config)
-
-
-def camera_input(doorbell: VirtualDoorbell, **changes: Any) -> dict[str, Any]:
-    """Return the generic form's input for the virtual doorbell's stream and snapshot."""
-    auth = f"{doorbell.username}:{doorbell.password}@"
-    return {
-        CONF_NAME: "Front door",
-        CONF_STREAM_URL: doorbell.rtsp_url(),
-        CONF_SNAPSHOT_URL: f"http://{auth}{doorbell.host}:{doorbell.http_port}"
-        "/cgi-bin/snapshot.cgi?channel=1",
-        CONF_BUTTON_ENTITY: BUTTON,
-        CONF_MOTION_ENTITY: MOTION,
-        **changes,
-    }
 
 
 async def _toggle(hass: HomeAssistant, entity: str, on: bool) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.config_entries import ConfigEntryState
@@ -17,17 +16,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_doorbell.const import CONF_PROTOCOL, CONF_RTSP_PORT, DOMAIN
 from custom_components.local_doorbell.devices.dahua_events import EventMapper
-from tests.devices.test_hostile import leaks
+from tests.helpers.drivers import onvif
+from tests.helpers.secrets import leaks
 from virtual_doorbell import VirtualDoorbell
-from virtual_doorbell.onvif import OnvifPersonality
 
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, start_flow, wait_for
+from .conftest import (
+    current,
+    entity_id,
+    entry_data,
+    mock_entry,
+    start_flow,
+    wait_for,
+)
 
 PROTOCOLS = {"AD410": "dahua", "D101": "doorbird", "ReolinkDoorbell": "onvif"}
-
-
-def onvif(doorbell: VirtualDoorbell) -> OnvifPersonality:
-    return cast("OnvifPersonality", doorbell.personality)
 
 
 async def flow_error(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
@@ -43,18 +45,12 @@ async def flow_error(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
 
 async def set_up(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
     """Add an entry for the doorbell and try to set it up."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data={
-            **entry_data(doorbell),
-            CONF_PROTOCOL: PROTOCOLS[doorbell.state.model.name],
-            CONF_RTSP_PORT: doorbell.rtsp_port,
-        },
-        options=FAST_RECORDING,
-        minor_version=2,
-    )
-    entry.add_to_hass(hass)
+    data = {
+        **entry_data(doorbell),
+        CONF_PROTOCOL: PROTOCOLS[doorbell.state.model.name],
+        CONF_RTSP_PORT: doorbell.rtsp_port,
+    }
+    entry = mock_entry(hass, doorbell, data=data, minor_version=2)
     await hass.config_entries.async_setup(entry.entry_id)
     return entry
 

@@ -18,7 +18,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_doorbell.const import CONF_PROTOCOL, DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, device_entry, entity_id, entry_data, wait_for
+from .conftest import (
+    FAST_RECORDING,
+    current,
+    device_entry,
+    entity_id,
+    entry_data,
+    mock_entry,
+    set_up_entry,
+    wait_for,
+)
 
 
 def _recording_threads() -> list[threading.Thread]:
@@ -32,14 +41,7 @@ async def test_a_damaged_audit_log_is_kept_aside_and_the_doorbell_works(
     await hass.async_add_executor_job(lambda: root.mkdir(parents=True))
     damaged = b"SQLite format 3\x00" + b"\xff" * 5000
     await hass.async_add_executor_job((root / "audit.sqlite3").write_bytes, damaged)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_entry(hass, doorbell)
     assert entry.state is ConfigEntryState.LOADED
     await hass.async_block_till_done()
     (aside,) = await hass.async_add_executor_job(lambda: list(root.glob("audit.sqlite3.corrupt-*")))
@@ -56,13 +58,7 @@ async def test_a_setup_that_fails_after_recording_began_stops_the_recorder(
     # An audit log that cannot be opened at all (not damaged: a folder in its place).
     root = config_dir / "local_doorbell" / "recordings"
     await hass.async_add_executor_job(lambda: (root / "audit.sqlite3").mkdir(parents=True))
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     await wait_for(lambda: not _recording_threads())
@@ -108,10 +104,7 @@ async def test_setup_retries_when_the_doorbell_is_down(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
     await doorbell.fault("reboot", 30)
-    entry = MockConfigEntry(
-        domain=DOMAIN, unique_id=doorbell.state.serial, data=entry_data(doorbell)
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell)
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "cannot_connect"
@@ -120,26 +113,24 @@ async def test_setup_retries_when_the_doorbell_is_down(
 async def test_setup_with_refused_credentials_starts_reauth(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell, password="stale"),
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell, data=entry_data(doorbell, password="stale"))
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
 
-async def test_setup_refuses_a_public_address(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="X",
-        data={CONF_HOST: "8.8.8.8", "port": 80, "username": "admin", "password": "x"},
-    )
+async def _set_up_at(hass: HomeAssistant, host: str) -> MockConfigEntry:
+    """Try to set up an entry for a doorbell at `host` that no test serves."""
+    data = {CONF_HOST: host, "port": 80, "username": "admin", "password": "x"}
+    entry = MockConfigEntry(domain=DOMAIN, unique_id="X", data=data)
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
+    return entry
+
+
+async def test_setup_refuses_a_public_address(hass: HomeAssistant) -> None:
+    entry = await _set_up_at(hass, "8.8.8.8")
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.error_reason_translation_key == "not_local"
     assert entry.error_reason_translation_placeholders == {
@@ -188,13 +179,7 @@ async def test_setup_retries_when_the_name_does_not_resolve(
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id="X",
-        data={CONF_HOST: "doorbell.invalid", "port": 80, "username": "admin", "password": "x"},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await _set_up_at(hass, "doorbell.invalid")
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "cannot_connect"
 
@@ -202,15 +187,7 @@ async def test_setup_retries_when_the_name_does_not_resolve(
 async def test_entries_from_before_other_protocols_migrate_to_dahua(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        version=1,
-        minor_version=1,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_entry(hass, doorbell, version=1, minor_version=1)
     assert entry.state is ConfigEntryState.LOADED
     assert entry.minor_version == 3
     assert entry.data == {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}

@@ -32,7 +32,7 @@ from tests.helpers.clips import MEDIA_ROOT, children
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
+from .conftest import current, entity_id, mock_entry, set_up_entry, wait_for
 
 SERVICE = DOMAIN
 
@@ -169,15 +169,7 @@ async def test_two_doorbells_share_one_storage_root(
     other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
     await other.start()
     try:
-        second = MockConfigEntry(
-            domain=DOMAIN,
-            title="Back door",
-            unique_id=other.state.serial,
-            data=entry_data(other),
-            options=FAST_RECORDING,
-        )
-        second.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(second.entry_id)
+        second = await set_up_entry(hass, other, title="Back door")
         assert second.runtime_data.clips.library is entry.runtime_data.clips.library
         await _record(hass, doorbell)
         await _record(hass, other)
@@ -193,13 +185,7 @@ async def test_two_doorbells_share_one_storage_root(
 async def test_unusable_storage_root_fails_setup(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options={"storage_root": "relative/clips"},
-    )
-    entry.add_to_hass(hass)
+    entry = mock_entry(hass, doorbell, options={"storage_root": "relative/clips"})
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert entry.error_reason_translation_key == "storage_unusable"

@@ -23,7 +23,7 @@ from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
 from ..recording.media import record_clip
-from .conftest import FAST_RECORDING, entry_data, wait_for
+from .conftest import FAST_RECORDING, set_up_entry
 
 type AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 
@@ -41,16 +41,7 @@ def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> AddEntry:
     async def add(
         options: dict[str, object] | None = None, target: VirtualDoorbell = doorbell
     ) -> MockConfigEntry:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            unique_id=target.state.serial,
-            data=entry_data(target),
-            options={**FAST_RECORDING, **(options or {})},
-        )
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await wait_for(lambda: target.state.counters.event_clients == 1)
-        return entry
+        return await set_up_entry(hass, target, options={**FAST_RECORDING, **(options or {})})
 
     return add
 

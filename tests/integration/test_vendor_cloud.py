@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
+from .conftest import FAST_RECORDING, current, entity_id, set_up_entry, wait_for
 
 
 def _issue(hass: HomeAssistant, doorbell: VirtualDoorbell) -> ir.IssueEntry | None:
@@ -24,15 +24,7 @@ def _cloud_on(doorbell: VirtualDoorbell) -> bool:
 async def _setup(
     hass: HomeAssistant, doorbell: VirtualDoorbell, **options: object
 ) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options={**FAST_RECORDING, **options},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    return entry
+    return await set_up_entry(hass, doorbell, options={**FAST_RECORDING, **options})
 
 
 async def test_turned_off_at_setup_and_after_a_reset(

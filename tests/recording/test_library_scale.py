@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
 import os
-from pathlib import Path
 import sqlite3
 from typing import Any
 
@@ -18,19 +16,10 @@ from custom_components.local_doorbell.recording import retention
 from custom_components.local_doorbell.recording.library import Clip, Library
 from custom_components.local_doorbell.recording.retention import RetentionPolicy, apply_retention
 
-from .media import JPEG, T0, FakeResult, trusted_clock
+from .media import JPEG, T0, FakeResult
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def library(tmp_path: Path) -> Iterator[Library]:
-    """Return an open library."""
-    library = Library(tmp_path / "clips", clock=trusted_clock())
-    library.open()
-    yield library
-    library.close()
 
 
 def placeholder(library: Library, device: str, start: datetime) -> Clip:

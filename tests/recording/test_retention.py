@@ -20,19 +20,10 @@ from custom_components.local_doorbell.recording.retention import (
     apply_retention,
 )
 
-from .media import T0, record_clip, trusted_clock
+from .media import T0, record_clip
 
 HOUR = timedelta(hours=1)
 NO_FLOOR = RetentionPolicy(min_free_bytes=0)
-
-
-@pytest.fixture
-def library(tmp_path: Path) -> Iterator[Library]:
-    """Return an open library."""
-    library = Library(tmp_path / "clips", clock=trusted_clock())
-    library.open()
-    yield library
-    library.close()
 
 
 @pytest.fixture

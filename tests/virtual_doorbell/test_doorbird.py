@@ -14,10 +14,11 @@ import pytest
 
 from custom_components.local_doorbell.devices.multipart import MultipartParser
 from custom_components.local_doorbell.devices.snapshots import basic_authorization
+from tests.helpers.drivers import bird
 from tests.helpers.events import WAIT, wait_for
-from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
+from tests.helpers.video import first_picture
 from virtual_doorbell import VirtualDoorbell
-from virtual_doorbell.doorbird import GARBAGE, DoorBirdPersonality, Monitor, mac_for
+from virtual_doorbell.doorbird import GARBAGE, Monitor, mac_for
 
 INITIAL = (
     b"--ioboundary\r\nContent-Type: text/plain\r\n\r\ndoorbell:L\r\n\r\n"
@@ -30,12 +31,6 @@ MONITOR = "/bha-api/monitor.cgi?ring=doorbell,motionsensor"
 def doorbell_model() -> str:
     """Simulate a DoorBird."""
     return "D101"
-
-
-def bird(doorbell: VirtualDoorbell) -> DoorBirdPersonality:
-    """Return the device's DoorBird personality, for its settings and levels."""
-    assert isinstance(doorbell.personality, DoorBirdPersonality)
-    return doorbell.personality
 
 
 def basic(doorbell: VirtualDoorbell, password: str | None = None) -> dict[str, str]:
@@ -91,14 +86,6 @@ async def monitor(
         stream = Reader(response)
         await stream.read(len(ring.split(",")))
         yield stream
-
-
-def first_frame_size(url: str) -> tuple[int, int]:
-    """Open an RTSP URL with PyAV and return the size of its first decoded picture."""
-    with av.open(url, options=PYAV_OPTIONS, timeout=10) as container:
-        for frame in container.decode(video=0):
-            return frame.width, frame.height
-    raise AssertionError("no picture")
 
 
 # The LAN API.
@@ -421,13 +408,13 @@ async def test_no_person_detection(
 async def test_rtsp_paths(doorbell: VirtualDoorbell) -> None:
     main = doorbell.rtsp_url(0)
     assert main.endswith(f":{doorbell.rtsp_port}/mpeg/media.amp")
-    assert await asyncio.to_thread(first_frame_size, main) == (320, 240)
+    assert await asyncio.to_thread(first_picture, main) == (320, 240)
     sub = doorbell.rtsp_url(1)
     assert sub.endswith("/mpeg/720p/media.amp")
-    assert await asyncio.to_thread(first_frame_size, sub) == (106, 80)
+    assert await asyncio.to_thread(first_picture, sub) == (106, 80)
     dahua_path = main.replace("/mpeg/media.amp", "/cam/realmonitor?channel=1&subtype=0")
     with pytest.raises(av.error.HTTPNotFoundError):
-        await asyncio.to_thread(first_frame_size, dahua_path)
+        await asyncio.to_thread(first_picture, dahua_path)
 
 
 async def test_command_line(socket_enabled: None, session: aiohttp.ClientSession) -> None:

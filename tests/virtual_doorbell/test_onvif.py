@@ -8,22 +8,20 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 import hashlib
 import secrets
-from typing import cast
 from xml.etree import ElementTree as ET
 
 import aiohttp
-import av
 import pytest
 
+from tests.helpers.drivers import onvif
 from tests.helpers.events import wait_for
-from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
+from tests.helpers.video import first_picture
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.onvif import (
     DEVICE_PATH,
     EVENT_PATH,
     MEDIA_PATH,
     SUBSCRIPTION_PATH,
-    OnvifPersonality,
 )
 from virtual_doorbell.onvif_soap import NAMESPACES, SoapFault, seconds_until, xml_time
 
@@ -36,10 +34,6 @@ DECLARATIONS = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.
 @pytest.fixture
 def doorbell_model() -> str:
     return "ReolinkDoorbell"
-
-
-def onvif(doorbell: VirtualDoorbell) -> OnvifPersonality:
-    return cast("OnvifPersonality", doorbell.personality)
 
 
 def token(
@@ -158,14 +152,6 @@ async def drained(
 async def pull_waits(doorbell: VirtualDoorbell) -> None:
     """Wait until a PullMessages waits for messages (it has cleared its wake-up)."""
     await wait_for(lambda: not next(iter(onvif(doorbell).events)).wakeup.is_set())
-
-
-def first_picture(url: str) -> tuple[int, int]:
-    """Open an RTSP URL with PyAV and return the size of the first decoded picture."""
-    with av.open(url, options=PYAV_OPTIONS, timeout=10) as container:
-        for frame in container.decode(video=0):
-            return frame.width, frame.height
-    raise AssertionError("no picture")
 
 
 # The device service and WS-Security.

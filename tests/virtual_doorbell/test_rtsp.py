@@ -18,6 +18,7 @@ import time
 import av
 import pytest
 
+from tests.helpers.video import PYAV_OPTIONS
 from virtual_doorbell.audio import AudioCodec
 from virtual_doorbell.dahua import rtsp_source
 from virtual_doorbell.digest import DigestAuthenticator, parse_digest
@@ -30,8 +31,6 @@ USER = "admin"
 PASSWORD = "rtsp-test-password"
 FPS = 15
 TICKS = 90_000 // FPS  # RTP timestamp step between pictures
-# Open quickly: the SDP already tells codec, size and rate, so a short analysis is enough.
-PYAV_OPTIONS = {"rtsp_transport": "tcp", "analyzeduration": "500000"}
 
 
 # --- fixtures -----------------------------------------------------------------------------
