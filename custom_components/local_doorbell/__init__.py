@@ -23,6 +23,7 @@ from .devices.detect import DeviceApi
 from .devices.generic import GenericDoorbell
 from .exposure import async_guard_exposure
 from .generic_tracking import async_track_button
+from .live import async_start_restream
 from .models import DoorbellOptions, LocalDoorbellConfigEntry, LocalDoorbellData
 from .services import async_setup_services
 from .storage_root import async_prepare_storage
@@ -59,14 +60,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     root, exposed = await async_prepare_storage(hass, entry, options.root)
     options = replace(options, root=root)
     library = await async_acquire_library(hass, root)
+    restream = await async_start_restream(hass, entry)
     clips = ClipManager(
         hass,
         entry,
         serial=serial,
-        stream_url=connection.urls.main,
+        stream_url=connection.stream_url,
         options=options,
         library=library,
         exposed=exposed,
+        live=restream,
     )
     # Run at unload, and when a later step of this setup fails: the recorder must not outlive
     # its entry (its thread and the device's RTSP session would stay).
@@ -83,7 +86,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     )
     entry.runtime_data = LocalDoorbellData(
         identity=connection.identity,
-        urls=connection.urls,
+        live=restream,
         configuration_url=connection.configuration_url,
         options=options,
         coordinator=coordinator,

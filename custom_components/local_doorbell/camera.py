@@ -1,4 +1,4 @@
-"""The doorbell's camera: live view through Home Assistant's stream, snapshots from the device."""
+"""The doorbell's camera: live view from the restream, snapshots from the recorder or device."""
 
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
         """Set up both parents."""
         Camera.__init__(self)
         DoorbellEntity.__init__(self, entry, CAMERA)
-        # The relay passes only RTP interleaved in its connection: no UDP to try first.
+        # The restream sends RTP interleaved in its connection only: no UDP to try first.
         self.stream_options[CONF_RTSP_TRANSPORT] = "tcp"
 
     async def stream_source(self) -> str:
-        """Return the main stream's loopback relay address, read by Home Assistant's stream."""
-        return self.runtime.urls.main
+        """Return the restream's loopback address: Home Assistant's stream and go2rtc read it."""
+        return self.runtime.live.url
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None

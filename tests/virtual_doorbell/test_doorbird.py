@@ -15,7 +15,7 @@ import pytest
 from custom_components.local_doorbell.devices.multipart import MultipartParser
 from custom_components.local_doorbell.devices.snapshots import basic_authorization
 from tests.helpers.events import WAIT, wait_for
-from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
+from tests.helpers.rtsp import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.doorbird import GARBAGE, DoorBirdPersonality, Monitor, mac_for
 

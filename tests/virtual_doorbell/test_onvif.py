@@ -16,7 +16,7 @@ import av
 import pytest
 
 from tests.helpers.events import wait_for
-from tests.virtual_doorbell.test_rtsp import PYAV_OPTIONS
+from tests.helpers.rtsp import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.onvif import (
     DEVICE_PATH,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import logging
 import random
 import re
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -133,6 +134,7 @@ class Connection:
         self.writer = writer
         self.task = task
         self.session: Session | None = None
+        self.sent_at = time.monotonic()  # when media was last queued for the client
 
     async def run(self) -> None:
         """Answer requests until the client leaves, idles past the timeout or sends junk."""
@@ -175,6 +177,7 @@ class Connection:
         data = self.session.rtp(packet, payloads)
         if data:
             self.writer.write(data)
+            self.sent_at = time.monotonic()
 
     def keepalive(self) -> None:
         """Send RTCP on every channel: a sign of life while no media flows."""
