@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 import hashlib
 import socket
@@ -30,9 +29,17 @@ class Seen:
 class Reader(threading.Thread):
     """Opens a stream with PyAV and decodes it until told to stop."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        options: dict[str, str] | None = None,
+        timeout: float | tuple[float, float | None] = 10,
+    ) -> None:
         super().__init__(name="pyav-reader", daemon=True)
         self.url = url
+        self.options = options or PYAV_OPTIONS
+        self.timeout = timeout
+        self.error: av.FFmpegError | None = None  # what ended the stream, if anything
         self.frames: list[Seen] = []
         self.audio_samples = 0
         self.codecs: dict[str, str] = {}
@@ -42,10 +49,13 @@ class Reader(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        with (
-            contextlib.suppress(av.FFmpegError),  # the server dropping us ends the stream
-            av.open(self.url, options=PYAV_OPTIONS, timeout=10) as container,
-        ):
+        try:
+            self._read()
+        except av.FFmpegError as err:  # the server dropping us ends the stream
+            self.error = err
+
+    def _read(self) -> None:
+        with av.open(self.url, options=self.options, timeout=self.timeout) as container:
             self.codecs = {s.type: s.codec_context.name for s in container.streams}
             video = container.streams.video[0]
             self.size = (video.codec_context.width, video.codec_context.height)
@@ -207,3 +217,28 @@ async def access_units(client: RawClient, count: int) -> list[list[Rtp]]:
         if units[-1][-1].marker:
             units.append([])
     return units[:count]
+
+
+def annexb(units: list[list[Rtp]]) -> bytes:
+    """Return H.264 access units as Annex B, from RTP single NAL units and FU-A fragments."""
+    stream = bytearray()
+    for unit in units:
+        for packet in unit:
+            kind = packet.payload[0] & 0x1F
+            if kind != 28:
+                stream += b"\x00\x00\x00\x01" + packet.payload
+            elif packet.payload[1] & 0x80:  # the first fragment: rebuild the NAL header
+                header = (packet.payload[0] & 0xE0) | (packet.payload[1] & 0x1F)
+                stream += b"\x00\x00\x00\x01" + bytes((header,)) + packet.payload[2:]
+            else:
+                stream += packet.payload[2:]
+    return bytes(stream)
+
+
+def decode_h264(data: bytes) -> list[av.VideoFrame]:
+    """Decode an Annex-B H.264 stream to pictures."""
+    decoder = av.CodecContext.create("h264", "r")
+    frames = []
+    for packet in [*decoder.parse(data), *decoder.parse(None), None]:  # flush both
+        frames += decoder.decode(packet)
+    return [frame for frame in frames if isinstance(frame, av.VideoFrame)]

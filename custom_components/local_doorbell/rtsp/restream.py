@@ -86,6 +86,12 @@ class Restream(RtspServer):
         """Return the number of clients playing the stream (from any thread)."""
         return len(self._replayed)
 
+    @property
+    def held(self) -> int:
+        """Return the number of packets in the GOP cache (from any thread)."""
+        with self._lock:
+            return len(self._gop)
+
     def open(self) -> None:
         """Start the server's thread and return once it listens."""
         if self._thread is not None:
