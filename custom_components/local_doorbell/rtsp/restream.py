@@ -221,6 +221,8 @@ class Restream(RtspServer):
         if served is None or packet.stream not in served.packetizers:
             return
         data = bytes(packet.data)
+        if packet.stream == "video" and packet.keyframe:
+            data = served.keyframe(data)
         payloads = served.packetizers[packet.stream](data)
         media = MediaPacket(packet.stream, data, 0, packet.keyframe)
         for connection in connections:

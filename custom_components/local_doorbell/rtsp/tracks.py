@@ -37,6 +37,21 @@ class Served:
 
     tracks: dict[int, Track]
     packetizers: dict[Kind, Packetizer]
+    parameter_sets: bytes = b""  # Annex B, from the device's SDP
+    sps_type: int = NAL_SPS
+
+    def keyframe(self, data: bytes) -> bytes:
+        """Return a keyframe with the parameter sets ahead, unless it carries them itself.
+
+        A reader that starts at it then decodes whatever it makes of the SDP.
+        """
+        if any(self.nal_type(nal) == self.sps_type for nal in split_annexb(data)):
+            return data
+        return self.parameter_sets + data
+
+    def nal_type(self, nal: bytes) -> int:
+        """Return a NAL unit's type in the stream's codec."""
+        return nal_type(nal) if self.sps_type == NAL_SPS else h265_nal_type(nal)
 
 
 def served(info: StreamInfo) -> Served | None:
@@ -65,7 +80,8 @@ def served(info: StreamInfo) -> Served | None:
         clock_rate=VIDEO_CLOCK,
         fmtp=fmtp,
     )
-    result = Served({0: video}, {"video": packetizer})
+    sps_type = NAL_SPS if info.video_codec == "h264" else H265_SPS
+    result = Served({0: video}, {"video": packetizer}, info.video_extradata, sps_type)
     audio = _audio(info)
     if audio is not None:
         result.tracks[1], result.packetizers["audio"] = audio
