@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+import shutil
 import socket
 import subprocess
 import sys
@@ -29,6 +30,19 @@ def cpu_seconds(pid: int) -> float:
     are 10 ms coarse, several per cent of what a recorder uses in a minute.
     """
     return time.clock_gettime((~pid << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+
+
+def ffmpeg_copy(url: str, folder: Path) -> list[str]:
+    """Return the reference's command line: what Frigate runs to record a camera."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SystemExit("ffmpeg is missing: install it with `apt-get install ffmpeg`")
+    folder.mkdir(parents=True)
+    return [
+        *(ffmpeg, "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url),
+        *("-c", "copy", "-f", "segment", "-segment_time", "10", "-reset_timestamps", "1"),
+        str(folder / "%03d.mp4"),
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,6 @@ from datetime import datetime
 import json
 import os
 from pathlib import Path
-import shutil
 import signal
 import statistics
 import subprocess
@@ -53,7 +52,7 @@ from custom_components.local_doorbell.recording.clip import ClipResult
 from custom_components.local_doorbell.recording.ingest import Ingest
 from custom_components.local_doorbell.recording.recorder import Recorder
 
-from ._common import cpu_seconds, doorbell
+from ._common import cpu_seconds, doorbell, ffmpeg_copy
 
 WARM_UP = 5.0  # seconds for every recorder to connect and settle before measuring
 PRE_ROLL, POST_ROLL = 5.0, 10.0
@@ -224,19 +223,6 @@ def _process(command: list[str], stdin: int) -> Iterator[subprocess.Popen[str]]:
         process.wait(30)
 
 
-def _ffmpeg(url: str, folder: Path) -> list[str]:
-    """Return the reference's command line: what Frigate runs to record a camera."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        raise SystemExit("ffmpeg is missing: install it with `apt-get install ffmpeg`")
-    folder.mkdir(parents=True)
-    return [
-        *(ffmpeg, "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url),
-        *("-c", "copy", "-f", "segment", "-segment_time", "10", "-reset_timestamps", "1"),
-        str(folder / "%03d.mp4"),
-    ]
-
-
 def measure(url: str, scenario: Scenario, seconds: float, scratch: Path) -> Measured:
     """Record the stream both ways for `seconds`; return both CPU times and our latencies."""
     child = [sys.executable, "-m", "bench.recording_cpu", "--child", url, str(scratch / "ours")]
@@ -250,7 +236,7 @@ def measure(url: str, scenario: Scenario, seconds: float, scratch: Path) -> Meas
         demux = stack.enter_context(_process(floor, stdin=subprocess.DEVNULL))
         theirs = [
             stack.enter_context(
-                _process(_ffmpeg(url, scratch / f"ffmpeg-{n}"), stdin=subprocess.DEVNULL)
+                _process(ffmpeg_copy(url, scratch / f"ffmpeg-{n}"), stdin=subprocess.DEVNULL)
             )
             for n in range(scenario.doorbells)
         ]

@@ -12,15 +12,16 @@ import secrets
 
 from aiohttp import web
 
+from custom_components.local_doorbell.rtsp.digest import DigestAuthenticator
+
 from .audio import AudioCodec
 from .dahua import DahuaPersonality
-from .digest import DigestAuthenticator
 from .doorbird import DoorBirdPersonality
 from .http import build_app
 from .models import MODELS, Protocol
 from .onvif import OnvifPersonality
 from .personality import Personality
-from .rtsp import RtspServer
+from .rtsp import DeviceRtspServer
 from .state import DeviceState
 from .video import VideoSource
 
@@ -84,7 +85,7 @@ class VirtualDoorbell:
         )
         self._http_port = http_port
         self._runner: web.AppRunner | None = None
-        self._rtsp: RtspServer | None = None
+        self._rtsp: DeviceRtspServer | None = None
         self._reboot_task: asyncio.Task[None] | None = None
 
     @property
@@ -113,7 +114,7 @@ class VirtualDoorbell:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._main.start)
         await loop.run_in_executor(None, self._sub.start)
-        self._rtsp = RtspServer(
+        self._rtsp = DeviceRtspServer(
             self.host,
             self.state.rtsp_port,
             self.auth,

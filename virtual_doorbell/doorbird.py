@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
-from .digest import DigestAuthenticator
+from custom_components.local_doorbell.rtsp.digest import DigestAuthenticator
+
 from .event_clients import EventClients
 from .http import Handler, check_answer_faults
 from .personality import deeply_nested

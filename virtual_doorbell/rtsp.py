@@ -1,21 +1,29 @@
-"""An RTSP 1.0 server like a Dahua doorbell's: digest auth, SDP, RTP interleaved over TCP."""
+"""The doorbell's RTSP server, as a Dahua doorbell's behaves: the integration's, fed by encoders."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-import contextlib
 import functools
-import socket
 
-from .digest import DigestAuthenticator
-from .rtp import Payloads, aac_payloads, h264_payloads, pcmu_payloads
-from .rtsp_connection import Connection
+from custom_components.local_doorbell.rtsp.connection import Connection, Session
+from custom_components.local_doorbell.rtsp.digest import DigestAuthenticator
+from custom_components.local_doorbell.rtsp.media import Kind, MediaPacket, Track
+from custom_components.local_doorbell.rtsp.rtp import (
+    Packetizer,
+    aac_payloads,
+    g711_payloads,
+    h264_payloads,
+)
+from custom_components.local_doorbell.rtsp.sdp import describe
+from custom_components.local_doorbell.rtsp.server import RtspServer
+
+from .sdp import tracks
 from .state import DeviceState
-from .video import MediaPacket, VideoSource
+from .video import VideoSource
 
 
-class RtspServer:
+class DeviceRtspServer(RtspServer):
     """Serves `sources[N]` at the paths the personality's `resolve` maps to N."""
 
     def __init__(
@@ -31,51 +39,65 @@ class RtspServer:
         write_limit: int = 512 * 1024,
     ) -> None:
         """Describe the server; nothing listens before `start()`."""
-        self.host = host
-        self.port = port
-        self.auth = auth
+        super().__init__(host, port, auth, session_timeout=session_timeout, write_limit=write_limit)
         self.sources = sources
         self.state = state
-        self.resolve = resolve  # the stream an URL's path and query name
-        self.session_timeout = session_timeout
-        self.write_limit = write_limit  # bytes queued for a client before it skips ahead
-        self._server: asyncio.Server | None = None
-        self._connections: set[Connection] = set()
+        self._resolve = resolve  # the stream an URL's path and query name
         self._callbacks: dict[int, Callable[[MediaPacket], None]] = {}
 
     async def start(self) -> int:
-        """Listen (again, on the same port after the first start) and return the port."""
-        if self._server is not None:
-            raise RuntimeError("already started")
+        """Listen and subscribe to the encoders."""
+        port = await super().start()
         loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(
-            self._accept, self.host, self.port, reuse_address=True
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
         for index, source in self.sources.items():
             callback = functools.partial(self._from_source, loop, index)
             source.subscribe(callback)
             self._callbacks[index] = callback
-        return self.port
+        return port
 
     async def stop(self) -> None:
         """Stop listening and drop every client, as a rebooting device does."""
-        if self._server is None:
-            return
         for index, callback in self._callbacks.items():
             self.sources[index].unsubscribe(callback)
         self._callbacks.clear()
-        self._server.close()
-        await self.close_sessions()
-        await self._server.wait_closed()
-        self._server = None
+        await super().stop()
 
-    async def close_sessions(self) -> None:
-        """Drop every client connection but keep listening."""
-        tasks = [connection.task for connection in self._connections]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    def resolve(self, path: str, query: Mapping[str, Sequence[str]]) -> object | None:
+        """Return the index of the source a URL names."""
+        index = self._resolve(path, query)
+        return index if index in self.sources else None
+
+    def tracks(self, source: object) -> Mapping[int, Track]:
+        """Return the tracks of a source."""
+        assert isinstance(source, int)
+        return tracks(self.sources[source])
+
+    async def describe(self, source: object, session_id: int) -> str | None:
+        """Return the SDP of a source, as Dahua firmware names its session."""
+        return describe(self.tracks(source).values(), session_id, "Media Server")
+
+    def play(
+        self, connection: Connection, session: Session
+    ) -> tuple[Mapping[Kind, int], Callable[[], None] | None]:
+        """Start at the next keyframe; RTP-Info tells the clocks of the moment."""
+        session.restart()
+        assert isinstance(session.source, int)
+        elapsed = self.sources[session.source].stream_time()
+        offset = self.state.rtp_timestamp_offset
+        start = {
+            kind: int((elapsed + offset) * channel.track.clock_rate)
+            for kind, channel in session.channels.items()
+        }
+        return start, None
+
+    def session_opened(self, session: Session) -> None:
+        """Count the session, as `/sim/state` shows it."""
+        self.state.counters.rtsp_sessions += 1
+        self.state.counters.rtsp_sessions_total += 1
+
+    def session_closed(self, session: Session) -> None:
+        """Count the session's end."""
+        self.state.counters.rtsp_sessions -= 1
 
     def _from_source(
         self, loop: asyncio.AbstractEventLoop, index: int, packet: MediaPacket
@@ -85,39 +107,21 @@ class RtspServer:
 
     def _on_packet(self, index: int, packet: MediaPacket) -> None:
         """Send a packet to every session playing its source."""
-        connections = [c for c in self._connections if c.session and c.session.source == index]
-        if not connections:
-            return
         if self.state.faults.stop_video:
-            for connection in connections:
+            for connection in self.playing(index):
                 connection.restart()
             return
-        payloads = _packetize(self.sources[index], packet)
-        for connection in connections:
-            connection.send(packet, payloads, self.state.rtp_timestamp_offset)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # a stream callback always runs in a task
-        # A fixed kernel buffer, as on an embedded device: Linux would otherwise grow it to
-        # megabytes, hiding a stalled client for many seconds before it skips ahead.
-        with contextlib.suppress(OSError):  # the client may already be gone
-            writer.get_extra_info("socket").setsockopt(
-                socket.SOL_SOCKET, socket.SO_SNDBUF, self.write_limit
+        offset = self.state.rtp_timestamp_offset
+        if offset:  # the jump fault: every clock moves on by as many seconds
+            rate = next(t.clock_rate for t in self.tracks(index).values() if t.kind == packet.kind)
+            packet = MediaPacket(
+                packet.kind, packet.data, packet.pts + offset * rate, packet.keyframe
             )
-        connection = Connection(self, reader, writer, task)
-        self._connections.add(connection)
-        try:
-            await connection.run()
-        finally:
-            self._connections.discard(connection)
-            connection.close()
+        self.publish(index, packet, _packetizer(self.sources[index], packet))
 
 
-def _packetize(source: VideoSource, packet: MediaPacket) -> Payloads:
-    """Return the RTP payloads of a media packet, shared by every session."""
+def _packetizer(source: VideoSource, packet: MediaPacket) -> Packetizer:
+    """Return how a packet of a source becomes RTP payloads."""
     if packet.kind == "video":
-        return h264_payloads(packet.data)
-    if source.audio_codec == "aac":
-        return aac_payloads(packet.data)
-    return pcmu_payloads(packet.data)
+        return h264_payloads
+    return aac_payloads if source.audio_codec == "aac" else g711_payloads

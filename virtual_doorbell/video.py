@@ -3,40 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 import io
 import logging
 import math
 import threading
 import time
-from typing import Literal
 
 import av
 from av.video.codeccontext import VideoCodecContext
 from PIL import Image
 
+from custom_components.local_doorbell.rtsp.media import MediaPacket
+from custom_components.local_doorbell.rtsp.rtp import NAL_PPS, NAL_SPS, nal_type, split_annexb
+from custom_components.local_doorbell.rtsp.sdp import VIDEO_CLOCK
+
 from .audio import AAC_RATE, PCMU_RATE, AudioCodec, AudioTrack, aac_config, open_audio
 from .picture import PictureMaker, read_frame_counter
-from .rtp import NAL_PPS, NAL_SPS, nal_type, split_annexb
 
 __all__ = ["VIDEO_CLOCK", "MediaPacket", "PacketCallback", "VideoSource", "read_frame_counter"]
 
 _LOGGER = logging.getLogger(__name__)
 
-VIDEO_CLOCK = 90_000  # RTP clock rate of H.264
 _MAX_LAG = 0.5  # seconds behind schedule before skipping ahead, as a busy camera drops frames
-
-
-@dataclass(frozen=True, slots=True)
-class MediaPacket:
-    """One encoded access unit (Annex-B) or audio frame, timestamped in its stream's clock."""
-
-    kind: Literal["video", "audio"]
-    data: bytes
-    pts: int  # 90 kHz for video; the sample rate (8000 PCMU, 16000 AAC) for audio
-    keyframe: bool
-
 
 PacketCallback = Callable[[MediaPacket], None]
 """Receives every packet, on the source's thread; it must return quickly."""

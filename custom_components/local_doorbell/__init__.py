@@ -24,12 +24,14 @@ from .devices.detect import DeviceApi
 from .devices.generic import GenericDoorbell
 from .exposure import async_guard_exposure
 from .generic_tracking import async_track_button
+from .live import async_start_restream
 from .models import (
     DoorbellOptions,
     LocalDoorbellConfigEntry,
     LocalDoorbellData,
     per_trigger_retention,
 )
+from .rtsp.restream import Restream
 from .services import async_setup_services
 from .storage_root import async_prepare_storage
 from .vendor_cloud import ISSUE_VENDOR_CLOUD_ON
@@ -61,7 +63,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     """Connect to the doorbell, start recording and set up its entities."""
     connection = await async_connect(hass, entry)
     options = DoorbellOptions.from_options(hass, entry.options)
-    clips = await _async_open_clips(hass, entry, connection, options)
+    restream = await async_start_restream(hass, entry)
+    clips = await _async_open_clips(hass, entry, connection, options, restream)
     coordinator = DoorbellCoordinator(
         hass,
         entry,
@@ -73,7 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: LocalDoorbellConfigEntry
     )
     entry.runtime_data = LocalDoorbellData(
         identity=connection.identity,
-        urls=connection.urls,
+        live=restream,
         configuration_url=connection.configuration_url,
         options=clips.options,
         coordinator=coordinator,
@@ -98,6 +101,7 @@ async def _async_open_clips(
     entry: LocalDoorbellConfigEntry,
     connection: Connection,
     options: DoorbellOptions,
+    restream: Restream,
 ) -> ClipManager:
     """Check the storage root and open its library; return the (not yet started) recorder."""
     root, exposed = await async_prepare_storage(hass, entry, options.root)
@@ -106,10 +110,11 @@ async def _async_open_clips(
         hass,
         entry,
         serial=connection.identity.serial,
-        stream_url=connection.urls.main,
+        stream_url=connection.stream_url,
         options=replace(options, root=root),
         library=library,
         exposed=exposed,
+        live=restream,
     )
     # Run at unload, and when a later step of this setup fails: the recorder must not outlive
     # its entry (its thread and the device's RTSP session would stay).

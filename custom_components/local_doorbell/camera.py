@@ -1,4 +1,4 @@
-"""The doorbell's camera: live view through Home Assistant's stream, snapshots from the device.
+"""The doorbell's camera: live view from the restream, snapshots from the recorder or device.
 
 A press (and motion, if the owner wants) warms the stream ahead of any viewer (`warm.py`);
 whether its WebRTC would send browsers to Home Assistant's public STUN server is checked
@@ -43,7 +43,7 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
         """Set up both parents."""
         Camera.__init__(self)
         DoorbellEntity.__init__(self, entry, CAMERA)
-        # The relay passes only RTP interleaved in its connection: no UDP to try first.
+        # The restream sends RTP interleaved in its connection only: no UDP to try first.
         self.stream_options[CONF_RTSP_TRANSPORT] = "tcp"
         self._warmer: StreamWarmer | None = None
 
@@ -62,7 +62,7 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
             )
 
     async def async_will_remove_from_hass(self) -> None:
-        """Stop warming and the stream: its source, the entry's relay, goes with the entry."""
+        """Stop warming and the stream: its source, the entry's restream, goes with the entry."""
         if self._warmer is not None:
             await self._warmer.async_stop()
         if (stream := self.stream) is not None:
@@ -78,8 +78,8 @@ class LocalDoorbellCamera(DoorbellEntity, Camera):
         await async_check_default_stun(self.hass, self, self.runtime.identity.serial)
 
     async def stream_source(self) -> str:
-        """Return the main stream's loopback relay address, read by Home Assistant's stream."""
-        return self.runtime.urls.main
+        """Return the restream's loopback address: Home Assistant's stream and go2rtc read it."""
+        return self.runtime.live.url
 
     async def async_camera_image(
         self, width: int | None = None, height: int | None = None

@@ -30,7 +30,7 @@ from .models import DoorbellOptions
 from .privacy.audit import AuditAction, AuditLog
 from .recording.clip import ClipResult
 from .recording.library import Clip, Library, UnknownClip
-from .recording.recorder import Recorder
+from .recording.recorder import Live, Recorder
 from .recording.retention import apply_retention
 from .recording.storage import free_bytes
 from .ring import RingMoments
@@ -192,11 +192,12 @@ class ClipManager:
         options: DoorbellOptions,
         library: Library,
         exposed: bool = False,
+        live: Live | None = None,
     ) -> None:
         """Prepare the recorder; nothing runs before `async_start()`.
 
         `exposed`: the storage root is in a media folder, which every user can read; nothing
-        more is recorded there.
+        more is recorded there. `live`: the restream, which takes the recorder's packets too.
         """
         self.hass = hass
         self.serial = serial
@@ -217,6 +218,7 @@ class ClipManager:
             pre_roll=options.pre_roll,
             post_roll=options.post_roll,
             max_length=options.max_clip_length,
+            live=live,
         )
         self.rings = RingMoments(
             hass, entry, self.recorder, record=EventKind.RING in options.triggers

@@ -25,7 +25,6 @@ from .devices.base import (
     CloudSwitch,
     DeviceIdentity,
     DoorbellDevice,
-    StreamUrls,
     UnsupportedStream,
     host_and_port,
     url_host,
@@ -50,7 +49,7 @@ class Connection:
 
     device: DoorbellDevice
     identity: DeviceIdentity
-    urls: StreamUrls
+    stream_url: str  # the main stream, through the loopback relay
     cloud_enabled: bool | None  # None: the device has no local cloud switch
     configuration_url: str | None
 
@@ -128,14 +127,14 @@ async def async_connect(hass: HomeAssistant, entry: LocalDoorbellConfigEntry) ->
             raise
     for issue in (ISSUE_EGRESS_REFUSED, ISSUE_UNSUPPORTED_STREAM):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")
-    # FFmpeg, ours and Home Assistant's stream, reaches the device only through the relay.
+    # FFmpeg reaches the device only through the relay, and only the recorder's does: live
+    # view reads the restream.
     relay = RtspRelay(on_refused)
     entry.async_on_unload(relay.close)
-    local = StreamUrls(main=await relay.local_url(urls.main), sub=await relay.local_url(urls.sub))
     return Connection(
         device=device,
         identity=info,
-        urls=local,
+        stream_url=await relay.local_url(urls.main),
         cloud_enabled=cloud,
         configuration_url=_configuration_url(entry.data),
     )

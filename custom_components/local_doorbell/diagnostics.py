@@ -45,7 +45,7 @@ async def async_get_config_entry_diagnostics(
     return {
         "entry": async_redact_data(dict(entry.data), TO_REDACT),
         "device": async_redact_data(asdict(runtime.identity), TO_REDACT),
-        "stream_urls": async_redact_data(asdict(runtime.urls), TO_REDACT),
+        "live_view": {"viewers": runtime.live.viewers},
         "connected": state.connected,
         "cloud_enabled": state.cloud_enabled,
         "active": {"motion": state.motion, "person": state.person},

@@ -27,9 +27,10 @@ from .const import (
     CONF_WARM_ON_MOTION,
     CONF_WARM_SECONDS,
 )
-from .devices.base import DeviceIdentity, EventKind, StreamUrls
+from .devices.base import DeviceIdentity, EventKind
 from .recording.retention import GIB, RetentionPolicy
 from .recording.storage import default_root
+from .rtsp.restream import Restream
 
 if TYPE_CHECKING:
     from .clips import ClipManager
@@ -156,7 +157,7 @@ class LocalDoorbellData:
     """What the platforms of one config entry read: built once at setup."""
 
     identity: DeviceIdentity
-    urls: StreamUrls  # loopback relay addresses
+    live: Restream  # what live view reads
     configuration_url: str | None
     options: DoorbellOptions
     coordinator: DoorbellCoordinator

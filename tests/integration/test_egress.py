@@ -88,8 +88,8 @@ async def test_a_name_that_turns_public_is_refused_at_reconnect(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await wait_for(lambda: doorbell.state.counters.event_clients == 1)
-    # FFmpeg gets the relay's loopback address, never the name.
-    assert urlsplit(entry.runtime_data.urls.main).hostname == "127.0.0.1"
+    # FFmpeg gets loopback addresses (the relay's, the restream's), never the name.
+    assert urlsplit(entry.runtime_data.live.url).hostname == "127.0.0.1"
     event = entity_id(hass, "event", doorbell.state.serial, "doorbell")
     lookups = dns.lookups
     dns.address = "203.0.113.7"  # the name now points out of the house

@@ -94,11 +94,13 @@ async def test_camera_stream_source_and_image(
 ) -> None:
     camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
     source = await async_get_stream_source(hass, camera)
-    # The device's stream, through the loopback relay, and only interleaved in TCP.
+    # The restream on loopback, with its own credential, read only interleaved in TCP.
     assert source is not None
-    relay = urlsplit(source).port
-    assert relay != doorbell.rtsp_port
-    assert source.replace(f":{relay}/", f":{doorbell.rtsp_port}/") == doorbell.rtsp_url(0)
+    assert source == entry.runtime_data.live.url
+    parts = urlsplit(source)
+    assert (parts.hostname, parts.path) == ("127.0.0.1", "/live")
+    assert parts.port != doorbell.rtsp_port
+    assert doorbell.password not in source
     assert get_camera_from_entity_id(hass, camera).stream_options == {"rtsp_transport": "tcp"}
     image = await async_get_image(hass, camera)
     assert image.content_type == "image/jpeg"

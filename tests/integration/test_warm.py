@@ -36,6 +36,7 @@ from custom_components.local_doorbell.const import (
     CONF_WARM_SECONDS,
     DOMAIN,
 )
+from custom_components.local_doorbell.models import LocalDoorbellConfigEntry
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
@@ -98,9 +99,16 @@ async def _fire_in(hass: HomeAssistant, seconds: float) -> None:
     await hass.async_block_till_done()
 
 
+def _viewers(hass: HomeAssistant) -> int:
+    """Return how many clients play the doorbell's restream (Home Assistant's stream is one)."""
+    entry: LocalDoorbellConfigEntry = hass.config_entries.async_entries(DOMAIN)[0]
+    return entry.runtime_data.live.viewers
+
+
 async def _stopped(hass: HomeAssistant, doorbell: VirtualDoorbell, camera: Camera) -> None:
-    """Wait until the camera's stream has no output and its device session has closed."""
-    await wait_for(lambda: _hls(camera) is None and doorbell.state.counters.rtsp_sessions == 1)
+    """Wait until the camera's stream has no output and has left the restream."""
+    await wait_for(lambda: _hls(camera) is None and _viewers(hass) == 0)
+    assert doorbell.state.counters.rtsp_sessions == 1  # the recorder's, all along
 
 
 async def _unload(hass: HomeAssistant) -> None:
@@ -120,8 +128,10 @@ async def test_a_press_warms_the_stream_before_anyone_asks(
     camera = await _setup(hass, doorbell)
     try:
         await _warm_after_press(doorbell, camera)
-        # The recorder's session and the stream's: nobody has asked for live view yet.
-        assert doorbell.state.counters.rtsp_sessions == 2
+        # The stream reads the restream: nobody has asked for live view yet. The device
+        # serves the recorder only.
+        assert _viewers(hass) == 1
+        assert doorbell.state.counters.rtsp_sessions == 1
         output = _hls(camera)
         # The frontend's request: the stream is already there, with complete segments.
         websocket = await hass_ws_client(hass)
@@ -133,7 +143,7 @@ async def test_a_press_warms_the_stream_before_anyone_asks(
         url = answer["result"]["url"].replace("master_playlist", "playlist")
         playlist = await (await client.get(url)).text()
         assert re.search(r"^\./segment/\d+\.m4s$", playlist, re.MULTILINE), playlist
-        assert doorbell.state.counters.rtsp_sessions == 2
+        assert _viewers(hass) == 1
     finally:
         await _unload(hass)
 
@@ -152,7 +162,7 @@ async def test_the_window_outlasts_the_streams_idle_timeout(
         output = _hls(camera)
         assert output is not None
         assert not output.idle
-        assert doorbell.state.counters.rtsp_sessions == 2
+        assert _viewers(hass) == 1
     finally:
         await _unload(hass)
     await wait_for(lambda: doorbell.state.counters.rtsp_sessions == 0)
@@ -201,7 +211,7 @@ async def test_a_viewer_watching_when_the_window_ends_keeps_the_stream(
         # When the window's last wake runs out, the viewer's request still holds the stream.
         await _fire_at(hass, ended + OUTPUT_IDLE_TIMEOUT + GAP / 2)
         assert _hls(camera) is not None
-        assert doorbell.state.counters.rtsp_sessions == 2
+        assert _viewers(hass) == 1
         # The viewer leaves: the stream idles out as any stream does.
         await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)
         await _stopped(hass, doorbell, camera)
@@ -289,7 +299,7 @@ async def test_warming_off_ignores_presses(
         await wait_for(lambda: current(hass, event).state != "unknown")
         await hass.async_block_till_done()
         assert camera.stream is None
-        assert doorbell.state.counters.rtsp_sessions == 1
+        assert _viewers(hass) == 0
     finally:
         await _unload(hass)
 

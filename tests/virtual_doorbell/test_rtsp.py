@@ -5,27 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import contextlib
-from dataclasses import dataclass
-import hashlib
 import itertools
 import json
 import shutil
-import socket
-import struct
-import threading
 import time
 
 import av
 import pytest
 
+from custom_components.local_doorbell.rtsp.digest import DigestAuthenticator
+from tests.helpers.rtsp import RawClient, Reader, Seen, access_units
 from tests.helpers.video import PYAV_OPTIONS
 from virtual_doorbell.audio import AudioCodec
 from virtual_doorbell.dahua import rtsp_source
-from virtual_doorbell.digest import DigestAuthenticator, parse_digest
 from virtual_doorbell.models import MODELS
-from virtual_doorbell.rtsp import RtspServer
+from virtual_doorbell.rtsp import DeviceRtspServer as RtspServer
 from virtual_doorbell.state import DeviceState
-from virtual_doorbell.video import VideoSource, read_frame_counter
+from virtual_doorbell.video import VideoSource
 
 USER = "admin"
 PASSWORD = "rtsp-test-password"
@@ -96,51 +92,6 @@ async def wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> bool
 # --- PyAV in a thread ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Seen:
-    counter: int
-    pts: int | None  # FFmpeg leaves the first picture of an RTSP stream without one
-    at: float
-
-
-class Reader(threading.Thread):
-    """Opens a stream with PyAV and decodes it until told to stop."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(name="pyav-reader", daemon=True)
-        self.url = url
-        self.frames: list[Seen] = []
-        self.audio_samples = 0
-        self.codecs: dict[str, str] = {}
-        self.size = (0, 0)
-        self.rate = 0.0
-        self.audio_rate = 0
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        with (
-            contextlib.suppress(av.FFmpegError),  # the server dropping us ends the stream
-            av.open(self.url, options=PYAV_OPTIONS, timeout=10) as container,
-        ):
-            self.codecs = {s.type: s.codec_context.name for s in container.streams}
-            video = container.streams.video[0]
-            self.size = (video.codec_context.width, video.codec_context.height)
-            self.rate = float(video.average_rate or 0)
-            if container.streams.audio:
-                self.audio_rate = container.streams.audio[0].codec_context.sample_rate
-            for packet in container.demux():
-                if self.stopping.is_set():
-                    return
-                # PyAV 16's stubs type decode() too narrowly; widen it for the checks below.
-                decoded: list[object] = [*packet.decode()]
-                for frame in decoded:
-                    if isinstance(frame, av.VideoFrame):
-                        seen = Seen(read_frame_counter(frame), frame.pts, time.monotonic())
-                        self.frames.append(seen)
-                    elif isinstance(frame, av.AudioFrame):
-                        self.audio_samples += frame.samples
-
-
 @contextlib.asynccontextmanager
 async def reading(server: RtspServer, subtype: int = 0) -> AsyncIterator[Reader]:
     reader = Reader(stream_url(server.port, subtype))
@@ -163,138 +114,6 @@ def steps(frames: list[Seen]) -> list[int]:
 
 def consecutive(frames: list[Seen]) -> bool:
     return all(b.counter == a.counter + 1 for a, b in itertools.pairwise(frames))
-
-
-# --- a raw client, for what FFmpeg never sends ----------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-class RawClient:
-    """Speaks RTSP over one connection and answers digest challenges like FFmpeg."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.cseq = 0
-        self.challenge: str | None = None
-        self.session = ""
-
-    @classmethod
-    async def connect(cls, port: int, *, receive_buffer: int = 0) -> RawClient:
-        sock = socket.socket()
-        if receive_buffer:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-        return cls(*await asyncio.open_connection(sock=sock))
-
-    def close(self) -> None:
-        self.writer.close()
-
-    def send_raw(self, data: bytes) -> None:
-        self.writer.write(data)
-
-    async def request(
-        self, method: str, url: str, headers: dict[str, str] | None = None, *, auth: bool = True
-    ) -> Reply:
-        for _ in range(2):
-            self.cseq += 1
-            lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}"]
-            lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-            if self.session:
-                lines.append(f"Session: {self.session}")
-            if auth and self.challenge:
-                lines.append(f"Authorization: {self.digest(method, url)}")
-            self.send_raw(("\r\n".join(lines) + "\r\n\r\n").encode())
-            reply = await self.reply()
-            assert reply.headers.get("cseq") == str(self.cseq)
-            if reply.status != 401 or not auth or self.challenge:
-                break
-            self.challenge = reply.headers["www-authenticate"]
-        if "session" in reply.headers:
-            self.session = reply.headers["session"].partition(";")[0]
-        return reply
-
-    def digest(self, method: str, uri: str) -> str:
-        assert self.challenge is not None
-        params = parse_digest(self.challenge)
-        assert params is not None
-
-        def md5(text: str) -> str:
-            return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-
-        ha1 = md5(f"{USER}:{params['realm']}:{PASSWORD}")
-        response = md5(f"{ha1}:{params['nonce']}:{md5(f'{method}:{uri}')}")
-        return (
-            f'Digest username="{USER}", realm="{params["realm"]}", nonce="{params["nonce"]}", '
-            f'uri="{uri}", response="{response}"'
-        )
-
-    async def reply(self) -> Reply:
-        """Read the next response, skipping interleaved packets."""
-        while (first := await self.reader.readexactly(1)) == b"$":
-            await self.frame(first)
-        head = first + await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *lines = head.decode().split("\r\n")
-        headers = {}
-        for line in filter(None, lines):
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        return Reply(int(status_line.split()[1]), headers, body)
-
-    async def frame(self, first: bytes = b"") -> tuple[int, bytes]:
-        """Read one interleaved packet: channel and data."""
-        header = first + await self.reader.readexactly(4 - len(first))
-        assert header[:1] == b"$"
-        channel, length = struct.unpack("!BH", header[1:])
-        return channel, await self.reader.readexactly(length)
-
-    async def play(self, url: str) -> Reply:
-        described = await self.request("DESCRIBE", url)
-        assert described.status == 200
-        base = described.headers["content-base"]
-        transport = {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
-        assert (await self.request("SETUP", base + "trackID=0", transport)).status == 200
-        return await self.request("PLAY", base)
-
-
-@dataclass(frozen=True)
-class Rtp:
-    marker: bool
-    payload_type: int
-    seq: int
-    timestamp: int
-    ssrc: int
-    payload: bytes
-
-    @classmethod
-    def parse(cls, data: bytes) -> Rtp:
-        first, second, seq, timestamp, ssrc = struct.unpack("!BBHII", data[:12])
-        assert first == 0x80
-        return cls(bool(second & 0x80), second & 0x7F, seq, timestamp, ssrc, data[12:])
-
-    @property
-    def nal_type(self) -> int:
-        kind = self.payload[0] & 0x1F
-        return self.payload[1] & 0x1F if kind == 28 else kind  # FU-A carries the real type
-
-
-async def access_units(client: RawClient, count: int) -> list[list[Rtp]]:
-    units: list[list[Rtp]] = [[]]
-    while len(units) <= count:
-        channel, data = await client.frame()
-        assert channel == 0
-        units[-1].append(Rtp.parse(data))
-        if units[-1][-1].marker:
-            units.append([])
-    return units[:count]
 
 
 # --- FFmpeg clients -----------------------------------------------------------------------
@@ -421,7 +240,7 @@ async def test_ffprobe_reports_h264(server: RtspServer) -> None:
 
 @pytest.fixture
 async def client(server: RtspServer) -> AsyncIterator[RawClient]:
-    client = await RawClient.connect(server.port)
+    client = await RawClient.connect(server.port, USER, PASSWORD)
     yield client
     client.close()
 
@@ -536,7 +355,7 @@ async def test_stalled_client_skips_to_keyframes_without_blocking_others(
         "127.0.0.1", 0, auth, {0: source}, state, resolve=rtsp_source, write_limit=20_000
     )
     await server.start()
-    stalled = await RawClient.connect(server.port, receive_buffer=4096)
+    stalled = await RawClient.connect(server.port, USER, PASSWORD, receive_buffer=4096)
     try:
         assert (await stalled.play(plain_url(server.port))).status == 200
         async with reading(server) as reader:
@@ -565,7 +384,7 @@ async def test_idle_connection_times_out(
         "127.0.0.1", 0, auth, sources, state, resolve=rtsp_source, session_timeout=0.3
     )
     await server.start()
-    client = await RawClient.connect(server.port)
+    client = await RawClient.connect(server.port, USER, PASSWORD)
     try:
         assert await asyncio.wait_for(client.reader.read(), 3) == b""
     finally:
@@ -587,7 +406,7 @@ async def test_close_sessions_keeps_listening(
 
     with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
         await drain()
-    again = await RawClient.connect(server.port)
+    again = await RawClient.connect(server.port, USER, PASSWORD)
     url = plain_url(server.port)
     assert (await again.request("OPTIONS", url)).status == 200
     again.close()

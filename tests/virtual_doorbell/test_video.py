@@ -13,9 +13,8 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from virtual_doorbell.audio import AudioCodec, aac_config
-from virtual_doorbell.picture import PictureMaker
-from virtual_doorbell.rtp import (
+from custom_components.local_doorbell.rtsp.media import MediaPacket
+from custom_components.local_doorbell.rtsp.rtp import (
     MAX_PAYLOAD,
     NAL_IDR,
     NAL_PPS,
@@ -27,7 +26,9 @@ from virtual_doorbell.rtp import (
     rtp_packet,
     split_annexb,
 )
-from virtual_doorbell.video import MediaPacket, VideoSource, read_frame_counter
+from virtual_doorbell.audio import AudioCodec, aac_config
+from virtual_doorbell.picture import PictureMaker
+from virtual_doorbell.video import VideoSource, read_frame_counter
 
 FPS = 15
 

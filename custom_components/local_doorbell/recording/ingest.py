@@ -57,7 +57,8 @@ class Ingest:
     connection's from its first video keyframe on, in batches up to `_BATCH` seconds after
     they arrived (`Packet.wall` says when); `on_streams` precedes them with the
     connection's codec parameters, and until then each packet is handed on as it comes.
-    `wake()` asks for the batch to be handed on early. `on_connection` says when media
+    `wake()` asks for the batch to be handed on early, and while `immediate` is set (someone
+    watches live) every packet is handed on as it comes. `on_connection` says when media
     starts and stops flowing; `on_idle` is called about once a second while no packet comes.
     """
 
@@ -90,6 +91,19 @@ class Ingest:
         self._wake_lock = threading.Lock()
         self._wakes: list[float] = []  # a heap of wall times, guarded by the lock
         self._wake_at = math.inf  # the earliest of them, read per packet without the lock
+        self._immediate = False
+
+    @property
+    def immediate(self) -> bool:
+        """Tell whether packets are handed on as they come, not in batches."""
+        return self._immediate
+
+    @immediate.setter
+    def immediate(self, value: bool) -> None:
+        """Hand packets on as they come (from now on, the held batch too) or in batches."""
+        self._immediate = value
+        if value:
+            self.wake()
 
     @property
     def connected(self) -> bool:
@@ -210,7 +224,12 @@ class Ingest:
                 for packet in container.demux(streams):
                     wall = time.time()
                     batch.append((packet, wall))
-                    if wall < handle_at and wall < self._wake_at and len(batch) < _BATCH_PACKETS:
+                    if (
+                        wall < handle_at
+                        and wall < self._wake_at
+                        and len(batch) < _BATCH_PACKETS
+                        and not self._immediate
+                    ):
                         continue
                     if wall >= self._wake_at:
                         self._woken(wall)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import logging
 from pathlib import Path
 import time
+from typing import Protocol
 
 from .clip import ClipPaths, ClipResult, OpenClip, resolve
 from .ingest import Ingest
@@ -21,6 +22,21 @@ _LOGGER = logging.getLogger(__name__)
 
 _STALL_GRACE = 1.0  # seconds past a clip's end before it is closed without new packets
 _PICTURE_WAIT = 1.0  # seconds without a picture after a capture's moment before it fails
+
+
+class Live(Protocol):
+    """Who takes the packets live as well, privacy mode or not: the restream."""
+
+    on_watched: Callable[[bool], None]  # set by the recorder: whether anyone watches now
+
+    def on_streams(self, info: StreamInfo) -> None:
+        """Take a connection's stream parameters, ahead of its packets."""
+
+    def on_packet(self, packet: Packet) -> None:
+        """Take a packet."""
+
+    def on_connection(self, up: bool) -> None:
+        """Hear that media started or stopped flowing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +84,13 @@ class Recorder:
         post_roll: float = 10.0,
         max_length: float = 120.0,
         watchdog: float = 10.0,
+        live: Live | None = None,
     ) -> None:
-        """Describe the recorder; nothing runs before `start()`."""
+        """Describe the recorder; nothing runs before `start()`.
+
+        `live` gets every packet as well, on the ingest's thread; while it says someone
+        watches, packets come as they arrive instead of in batches.
+        """
         if pre_roll < 0 or post_roll < 0 or max_length <= 0:
             raise ValueError("pre_roll and post_roll must be ≥ 0, max_length > 0")
         self._clip_paths = clip_paths
@@ -77,11 +98,13 @@ class Recorder:
         self.pre_roll = pre_roll
         self.post_roll = post_roll
         self.max_length = max_length
+        self._live = live
+        self._on_connection = on_connection
         self._ingest = Ingest(
             url,
             on_packet=self._on_packet,
             on_streams=self._on_streams,
-            on_connection=on_connection,
+            on_connection=self._connection,
             on_idle=self._on_idle,
             watchdog=watchdog,
         )
@@ -98,6 +121,8 @@ class Recorder:
         self._info: StreamInfo | None = None
         self._clip: OpenClip | None = None
         self._primed = False
+        if live is not None:
+            live.on_watched = self._watched
 
     @property
     def connected(self) -> bool:
@@ -170,10 +195,21 @@ class Recorder:
             return None
         return self._snapshots.jpeg(*latest)
 
+    def _watched(self, watched: bool) -> None:
+        """Hand packets on as they come while someone watches (from any thread)."""
+        self._ingest.immediate = watched
+
     # --- on the ingest thread ---------------------------------------------------------------
+
+    def _connection(self, up: bool) -> None:
+        if self._live is not None:
+            self._live.on_connection(up)
+        self._on_connection(up)
 
     def _on_streams(self, info: StreamInfo) -> None:
         """Keep going across a reconnection, unless the stream's parameters changed."""
+        if self._live is not None:
+            self._live.on_streams(info)
         if info != self._info:
             if self._clip is not None and self._clip.writer is not None:
                 self._finish()
@@ -181,6 +217,11 @@ class Recorder:
         self._info = info
 
     def _on_packet(self, packet: Packet) -> None:
+        if self._live is not None:
+            try:
+                self._live.on_packet(packet)
+            except Exception:
+                _LOGGER.exception("Live view failed")  # never the recording's loss
         try:
             if packet.keyframe and packet.stream == "video" and self._info is not None:
                 self._latest = (packet, self._info)

@@ -4,76 +4,88 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+import contextlib
 from dataclasses import dataclass, field
 import logging
 import random
 import re
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from .rtp import Payloads, interleaved, rtp_packet
-from .sdp import Track, describe, tracks
-from .video import MediaPacket
+from .media import Kind, MediaPacket, Track
+from .rtp import Payloads, interleaved, rtcp_keepalive, rtp_packet
 
 if TYPE_CHECKING:
-    from .rtsp import RtspServer
+    from .server import RtspServer
 
 _LOGGER = logging.getLogger(__name__)
 
-_SERVER = "Rtsp Server/3.0"
 _TRACK = re.compile(r"/trackID=(\d+)$")
 _INTERLEAVED = re.compile(r"interleaved=(\d+)")
 _MAX_HEADER_LINES = 64
-_PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER"
+MAX_BODY = 4096  # requests carry no bodies worth reading (GET_PARAMETER's is a few names)
+PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER"
 _REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
     454: "Session Not Found",
+    455: "Method Not Valid in This State",
     459: "Aggregate Operation Not Allowed",
     461: "Unsupported Transport",
     501: "Not Implemented",
+    503: "Service Unavailable",
 }
 
 
+class BadRequest(Exception):
+    """The client sent what is not an RTSP request: answered with 400, then it is dropped."""
+
+
 @dataclass(slots=True)
-class _Request:
+class Request:
+    """One request as the server read it."""
+
     method: str  # empty when the request line was not RTSP
     url: str
     headers: dict[str, str]  # names in lower case
 
 
 @dataclass(slots=True)
-class _Response:
+class Response:
+    """A response, and what to do once it is written (start sending RTP)."""
+
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    then: Callable[[], None] | None = None
 
 
 @dataclass(slots=True)
-class _Channel:
+class Channel:
     """A track set up in a session: where its packets go and its RTP numbering."""
 
     track: Track
-    number: int  # interleaved channel of RTP (RTCP would be number + 1)
+    number: int  # interleaved channel of RTP (RTCP is number + 1)
     url: str  # as the client named it in SETUP, which RTP-Info must repeat
     ssrc: int = field(default_factory=lambda: random.getrandbits(32))
     seq: int = field(default_factory=lambda: random.getrandbits(16))
     base: int = field(default_factory=lambda: random.getrandbits(32))
 
-    def timestamp(self, pts: int, offset_seconds: int) -> int:
-        """Return the RTP timestamp of a stream pts, shifted by the jump fault's offset."""
-        return (self.base + pts + offset_seconds * self.track.clock_rate) & 0xFFFFFFFF
+    def timestamp(self, pts: int) -> int:
+        """Return the RTP timestamp of a pts in the track's clock."""
+        return (self.base + pts) & 0xFFFFFFFF
 
 
 @dataclass(slots=True)
-class _Session:
+class Session:
     """One client's session on one source."""
 
     id: str
-    source: int
-    channels: dict[str, _Channel] = field(default_factory=dict)  # by kind
+    source: object  # what the server's `resolve` named
+    channels: dict[Kind, Channel] = field(default_factory=dict)
     playing: bool = False
     need_keyframe: bool = False
 
@@ -81,7 +93,7 @@ class _Session:
         """Send nothing until the next keyframe, so the client's decoder starts cleanly."""
         self.need_keyframe = "video" in self.channels
 
-    def rtp(self, packet: MediaPacket, payloads: Payloads, offset_seconds: int) -> bytes:
+    def rtp(self, packet: MediaPacket, payloads: Payloads) -> bytes:
         """Return the interleaved RTP packets this session sends for a media packet."""
         channel = self.channels.get(packet.kind)
         if channel is None or not self.playing:
@@ -90,7 +102,7 @@ class _Session:
             if packet.kind != "video" or not packet.keyframe:
                 return b""
             self.need_keyframe = False
-        timestamp = channel.timestamp(packet.pts, offset_seconds)
+        timestamp = channel.timestamp(packet.pts)
         frames = []
         for marker, payload in payloads:
             rtp = rtp_packet(
@@ -116,27 +128,33 @@ class Connection:
         writer: asyncio.StreamWriter,
         task: asyncio.Task[None],
     ) -> None:
+        """Serve a client the server accepted."""
         self.server = server
         self.reader = reader
         self.writer = writer
         self.task = task
-        self.session: _Session | None = None
+        self.session: Session | None = None
+        self.sent_at = time.monotonic()  # when media was last queued for the client
 
     async def run(self) -> None:
         """Answer requests until the client leaves, idles past the timeout or sends junk."""
         try:
             while True:
-                async with asyncio.timeout(self.server.session_timeout):
+                async with asyncio.timeout(self.server.read_timeout(self)):
                     request = await self._read()
                 if request is not None:
-                    self.writer.write(self._respond(request))
-        except (
-            TimeoutError,
-            ConnectionError,
-            asyncio.IncompleteReadError,
-            asyncio.LimitOverrunError,
-            ValueError,
-        ) as err:
+                    response = await self._handle(request)
+                    self.writer.write(self._encode(request, response))
+                    if response.then is not None:
+                        response.then()
+        except (asyncio.LimitOverrunError, ValueError, BadRequest) as err:
+            # Odd input gets an answer a client can log; the connection ends all the same.
+            _LOGGER.debug("RTSP client sent junk: %r", err)
+            self.writer.write(self._encode(Request("", "", {}), Response(400)))
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                async with asyncio.timeout(1):
+                    await self.writer.drain()
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError) as err:
             _LOGGER.debug("RTSP client gone: %r", err)
 
     def close(self) -> None:
@@ -149,18 +167,28 @@ class Connection:
         if self.session is not None:
             self.session.restart()
 
-    def send(self, packet: MediaPacket, payloads: Payloads, offset_seconds: int) -> None:
+    def send(self, packet: MediaPacket, payloads: Payloads) -> None:
         """Queue a packet's RTP, unless the client is too far behind to take more."""
         if self.session is None:
             return
         if self.writer.transport.get_write_buffer_size() > self.server.write_limit:
             self.session.restart()  # a slow client loses pictures, never the others' time
             return
-        data = self.session.rtp(packet, payloads, offset_seconds)
+        data = self.session.rtp(packet, payloads)
         if data:
             self.writer.write(data)
+            self.sent_at = time.monotonic()
 
-    async def _read(self) -> _Request | None:
+    def keepalive(self) -> None:
+        """Send RTCP on every channel: a sign of life while no media flows."""
+        session = self.session
+        if session is None or not session.playing:
+            return
+        for channel in session.channels.values():
+            report = rtcp_keepalive(channel.ssrc, self.server.cname)
+            self.writer.write(interleaved(channel.number + 1, report))
+
+    async def _read(self) -> Request | None:
         """Read one request, or one interleaved frame (RTCP) from the client and return None."""
         first = await self.reader.readexactly(1)
         if first == b"$":
@@ -172,95 +200,97 @@ class Connection:
             return None  # a blank line between requests
         while lines[-1]:
             if len(lines) > _MAX_HEADER_LINES:
-                raise ValueError("request header too long")
+                raise BadRequest("request header too long")
             lines.append((await self.reader.readuntil(b"\n")).decode("latin-1").strip())
         headers = {}
         for line in lines[1:-1]:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        await self.reader.readexactly(int(headers.get("content-length", "0")))
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            raise BadRequest(f"Content-Length {length[:20]!r}")
+        await self.reader.readexactly(int(length))
         parts = lines[0].split()
         if len(parts) != 3 or not parts[2].startswith("RTSP/"):
-            return _Request("", "", headers)
-        return _Request(parts[0].upper(), parts[1], headers)
+            return Request("", "", headers)
+        return Request(parts[0].upper(), parts[1], headers)
 
-    def _respond(self, request: _Request) -> bytes:
+    def _encode(self, request: Request, response: Response) -> bytes:
         """Return the encoded response to a request."""
-        response = self._handle(request)
         _LOGGER.debug("RTSP %s %s -> %d", request.method, request.url, response.status)
         lines = [f"RTSP/1.0 {response.status} {_REASONS[response.status]}"]
         if "cseq" in request.headers:
             lines.append(f"CSeq: {request.headers['cseq']}")
-        lines.append(f"Server: {_SERVER}")
+        lines.append(f"Server: {self.server.name}")
         lines += [f"{name}: {value}" for name, value in response.headers.items()]
         if response.body:
             lines.append(f"Content-Length: {len(response.body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + response.body
 
-    def _handle(self, request: _Request) -> _Response:
-        handlers: dict[str, Callable[[_Request], _Response]] = {
-            "OPTIONS": lambda _: _Response(200, {"Public": _PUBLIC}),
-            "DESCRIBE": self._describe,
+    async def _handle(self, request: Request) -> Response:
+        handlers: dict[str, Callable[[Request], Response]] = {
+            "OPTIONS": lambda _: Response(200, {"Public": PUBLIC}),
             "SETUP": self._setup,
             "PLAY": self._play,
             "PAUSE": self._pause,
             "TEARDOWN": self._teardown,
-            "GET_PARAMETER": lambda _: _Response(200, self._session_header()),
+            "GET_PARAMETER": lambda _: Response(200, self._session_header()),
         }
         if not request.method:
-            return _Response(400)
-        handler = handlers.get(request.method)
-        if handler is None:
-            return _Response(501, {"Public": _PUBLIC})
+            return Response(400)
+        if request.method not in handlers and request.method != "DESCRIBE":
+            return Response(501, {"Public": PUBLIC})
         auth = self.server.auth
         if request.method != "OPTIONS" and not auth.verify(
             request.method, request.headers.get("authorization")
         ):
-            return _Response(401, {"WWW-Authenticate": auth.challenge(qop=False)})
-        return handler(request)
+            return Response(401, {"WWW-Authenticate": auth.challenge(qop=False)})
+        if request.method == "DESCRIBE":
+            return await self._describe(request)
+        return handlers[request.method](request)
 
-    def _resolve(self, url: str) -> tuple[int, int | None] | None:
-        """Return the source index and track id (None: the aggregate) a URL names."""
+    def _resolve(self, url: str) -> tuple[object, int | None] | None:
+        """Return the source and track id (None: the aggregate) a URL names."""
         match = _TRACK.search(url)
         parts = urlsplit((url[: match.start()] if match else url).rstrip("/"))
-        query = parse_qs(parts.query)
-        index = self.server.resolve(parts.path, query)
-        if index is None or index not in self.server.sources:
+        source = self.server.resolve(parts.path, parse_qs(parts.query))
+        if source is None:
             return None
-        return index, int(match[1]) if match else None
+        return source, int(match[1]) if match else None
 
-    def _describe(self, request: _Request) -> _Response:
+    async def _describe(self, request: Request) -> Response:
         target = self._resolve(request.url)
         if target is None or target[1] is not None:
-            return _Response(404)
-        sdp = describe(self.server.sources[target[0]], random.getrandbits(31))
+            return Response(404)
+        sdp = await self.server.describe(target[0], random.getrandbits(31))
+        if sdp is None:
+            return Response(503)  # nothing to describe yet: the source is not streaming
         headers = {"Content-Base": request.url.rstrip("/") + "/", "Content-Type": "application/sdp"}
-        return _Response(200, headers, sdp.encode())
+        return Response(200, headers, sdp.encode())
 
-    def _setup(self, request: _Request) -> _Response:
+    def _setup(self, request: Request) -> Response:
         target = self._resolve(request.url)
         if target is None:
-            return _Response(404)
-        index, track_id = target
-        track = tracks(self.server.sources[index]).get(track_id or 0)
+            return Response(404)
+        source, track_id = target
+        track = self.server.tracks(source).get(track_id or 0)
         if track is None:
-            return _Response(404)
+            return Response(404)
         transport = request.headers.get("transport", "")
         if "RTP/AVP/TCP" not in transport.upper():
-            return _Response(461)  # FFmpeg then retries over TCP
+            return Response(461)  # FFmpeg then retries over TCP
         session = self.session
         if not self._own(request):
-            return _Response(454)
+            return Response(454)
         if session is None:
-            session = self.session = _Session(str(random.randrange(10**8, 10**9)), index)
-            self.server.state.counters.rtsp_sessions += 1
-            self.server.state.counters.rtsp_sessions_total += 1
-        elif session.source != index:
-            return _Response(459)
+            session = self.session = Session(str(random.randrange(10**8, 10**9)), source)
+            self.server.session_opened(session)
+        elif session.source != source:
+            return Response(459)
         match = _INTERLEAVED.search(transport)
-        channel = _Channel(track, int(match[1]) if match else 2 * track.track_id, request.url)
+        channel = Channel(track, int(match[1]) if match else 2 * track.track_id, request.url)
         session.channels[track.kind] = channel
-        return _Response(
+        return Response(
             200,
             {
                 "Transport": f"RTP/AVP/TCP;unicast;interleaved={channel.number}-"
@@ -269,35 +299,34 @@ class Connection:
             },
         )
 
-    def _play(self, request: _Request) -> _Response:
+    def _play(self, request: Request) -> Response:
         session = self.session
         if session is None or not self._own(request):
-            return _Response(454)
+            return Response(454)
         session.playing = True
-        session.restart()
-        elapsed = self.server.sources[session.source].stream_time()
-        offset = self.server.state.rtp_timestamp_offset
-        rtp_info = ",".join(
-            f"url={c.url};seq={c.seq};"
-            f"rtptime={c.timestamp(int(elapsed * c.track.clock_rate), offset)}"
-            for c in session.channels.values()
-        )
-        headers = {**self._session_header(), "Range": "npt=0.000-", "RTP-Info": rtp_info}
-        return _Response(200, headers)
+        start, then = self.server.play(self, session)
+        headers = {**self._session_header(), "Range": "npt=0.000-"}
+        if start:
+            headers["RTP-Info"] = ",".join(
+                f"url={c.url};seq={c.seq};rtptime={c.timestamp(start[kind])}"
+                for kind, c in session.channels.items()
+                if kind in start
+            )
+        return Response(200, headers, then=then)
 
-    def _pause(self, request: _Request) -> _Response:
+    def _pause(self, request: Request) -> Response:
         if self.session is None or not self._own(request):
-            return _Response(454)
+            return Response(454)
         self.session.playing = False
-        return _Response(200, self._session_header())
+        return Response(200, self._session_header())
 
-    def _teardown(self, request: _Request) -> _Response:
+    def _teardown(self, request: Request) -> Response:
         if not self._own(request):
-            return _Response(454)
+            return Response(454)
         self._end_session()
-        return _Response(200)
+        return Response(200)
 
-    def _own(self, request: _Request) -> bool:
+    def _own(self, request: Request) -> bool:
         """Return whether the request's Session header (if any) names this connection's."""
         named = request.headers.get("session", "").partition(";")[0].strip()
         return not named or (self.session is not None and named == self.session.id)
@@ -309,5 +338,5 @@ class Connection:
 
     def _end_session(self) -> None:
         if self.session is not None:
-            self.session = None
-            self.server.state.counters.rtsp_sessions -= 1
+            session, self.session = self.session, None
+            self.server.session_closed(session)
