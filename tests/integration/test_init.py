@@ -187,7 +187,7 @@ async def test_setup_retries_when_the_name_does_not_resolve(
 async def test_entries_from_before_other_protocols_migrate_to_dahua(
     hass: HomeAssistant, doorbell: VirtualDoorbell
 ) -> None:
-    entry = await set_up_entry(hass, doorbell, version=1, minor_version=1)
+    entry = await set_up_entry(hass, doorbell, version=1, minor_version=1, options={})
     assert entry.state is ConfigEntryState.LOADED
     assert entry.minor_version == 3
     assert entry.data == {**entry_data(doorbell), CONF_PROTOCOL: "dahua"}
