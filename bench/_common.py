@@ -8,11 +8,39 @@ from dataclasses import dataclass
 from pathlib import Path
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
 
+from custom_components.local_doorbell.devices.dahua import DahuaDoorbell
+
 PASSWORD = "bench-password"
+
+
+def no_ring_debounce() -> None:
+    """Let every press ring: the driver folds repeats within 3 s, a person's pace, into one."""
+    kwdefaults = DahuaDoorbell.__init__.__kwdefaults__
+    assert kwdefaults is not None
+    kwdefaults["ring_debounce"] = 0.0
+
+
+def print_latency_table(
+    rows: list[tuple[str, list[float]]], *, count: str = "presses", digits: int = 2
+) -> None:
+    """Print p50/p99 in ms of each row, the first being the reference the others are held to."""
+    width = max(len(name) for name, _ in rows)
+    reference = statistics.quantiles(rows[0][1], n=100)[98]
+    print(f"| {'measurement':<{width}} | {count} | p50 (ms) | p99 (ms) | p99 ratio |")
+    print(f"| {'-' * width} | {'-' * len(count)} | -------- | -------- | --------- |")
+    for index, (name, values) in enumerate(rows):
+        p99 = statistics.quantiles(values, n=100)[98]
+        ratio = f"{p99 / reference:.2f}" if index else ""
+        p50 = statistics.median(values)
+        print(
+            f"| {name:<{width}} | {len(values):>{len(count)}} | {p50:>8.{digits}f} "
+            f"| {p99:>8.{digits}f} | {ratio:>9} |"
+        )
 
 
 def free_port() -> int:

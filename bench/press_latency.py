@@ -27,11 +27,11 @@ from pytest_homeassistant_custom_component.common import (
 
 import custom_components.local_doorbell  # noqa: F401 - load ours, not a test copy
 from custom_components.local_doorbell.const import CONF_RECORD_TRIGGERS, DOMAIN
-from custom_components.local_doorbell.devices.dahua import DahuaDoorbell
 from virtual_doorbell import VideoSettings, VirtualDoorbell
 
+from ._common import PASSWORD, no_ring_debounce, print_latency_table
+
 VIDEO = VideoSettings(width=320, height=240, fps=5, gop_seconds=2.0, bitrate=100_000)
-PASSWORD = "bench-password"
 
 
 async def _timed_presses(
@@ -108,22 +108,9 @@ async def _through_home_assistant(
         await hass.config_entries.async_unload(entry.entry_id)
 
 
-def _row(name: str, values: list[float], reference: list[float] | None) -> str:
-    p50 = statistics.median(values)
-    p99 = statistics.quantiles(values, n=100)[98]
-    ratio = ""
-    if reference is not None:
-        ratio = f"{p99 / statistics.quantiles(reference, n=100)[98]:.2f}"
-    return f"| {name:<34} | {len(values):>7} | {p50:>8.2f} | {p99:>8.2f} | {ratio:>9} |"
-
-
 async def main(presses: int) -> dict[str, Any]:
     """Run both measurements and print the table."""
-    # A person presses once every few seconds at most, and the driver folds repeats within
-    # 3 s into one ring; the benchmark presses back to back, so it turns that off.
-    kwdefaults = DahuaDoorbell.__init__.__kwdefaults__
-    assert kwdefaults is not None
-    kwdefaults["ring_debounce"] = 0.0
+    no_ring_debounce()  # the benchmark presses back to back
     doorbell = VirtualDoorbell(password=PASSWORD, video=VIDEO)
     await doorbell.start()
     try:
@@ -133,10 +120,9 @@ async def main(presses: int) -> dict[str, Any]:
             await hass.async_stop(force=True)
     finally:
         await doorbell.stop()
-    print("| measurement                        | presses | p50 (ms) | p99 (ms) | p99 ratio |")
-    print("| ---------------------------------- | ------- | -------- | -------- | --------- |")
-    print(_row("raw HTTP event round trip (ref.)", reference, None))
-    print(_row("press → event entity state", measured, reference))
+    print_latency_table(
+        [("raw HTTP event round trip (ref.)", reference), ("press → event entity state", measured)]
+    )
     p99 = statistics.quantiles(measured, n=100)[98]
     print(f"goal: p99 < 25 ms — {'met' if p99 < 25 else 'NOT met'} ({p99:.2f} ms)")
     return {"reference": reference, "measured": measured}

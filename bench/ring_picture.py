@@ -49,11 +49,10 @@ from custom_components.local_doorbell.const import (
     DOMAIN,
 )
 from custom_components.local_doorbell.devices.base import DoorbellEvent, EventKind
-from custom_components.local_doorbell.devices.dahua import DahuaDoorbell
 from custom_components.local_doorbell.recording.keyframe import THUMBNAIL_WIDTH
 from virtual_doorbell.picture import read_frame_counter
 
-from ._common import PASSWORD, Doorbell, doorbell, free_port
+from ._common import PASSWORD, Doorbell, doorbell, free_port, no_ring_debounce, print_latency_table
 
 GOAL = 250.0  # ms, p99 of press reached Home Assistant → picture published
 # Each press makes a clip of its own (post-roll 0 closes it at the next picture), so that
@@ -170,22 +169,9 @@ def _thumbnails_agree(root: Path, shown: list[tuple[str, int]]) -> int:
     return same
 
 
-def _row(name: str, values: list[float], reference: list[float] | None) -> str:
-    p50 = statistics.median(values)
-    p99 = statistics.quantiles(values, n=100)[98]
-    ratio = ""
-    if reference is not None:
-        ratio = f"{p99 / statistics.quantiles(reference, n=100)[98]:.2f}"
-    return f"| {name:<38} | {len(values):>7} | {p50:>8.1f} | {p99:>8.1f} | {ratio:>9} |"
-
-
 async def main(presses: int) -> dict[str, Any]:
     """Run the measurement and print the table."""
-    # A person presses once every few seconds at most, and the driver folds repeats within
-    # 3 s into one ring; the benchmark presses twice a second, so it turns that off.
-    kwdefaults = DahuaDoorbell.__init__.__kwdefaults__
-    assert kwdefaults is not None
-    kwdefaults["ring_debounce"] = 0.0
+    no_ring_debounce()  # the benchmark presses twice a second
     port = free_port()
     with doorbell() as device, tempfile.TemporaryDirectory(prefix="bench-ring-") as scratch:
         async with async_test_home_assistant() as hass:
@@ -198,12 +184,15 @@ async def main(presses: int) -> dict[str, Any]:
             )
             await hass.async_stop(force=True)
     reference = results["snapshot"]
-    print("| measurement                            | presses | p50 (ms) | p99 (ms) | p99 ratio |")
-    print("| -------------------------------------- | ------- | -------- | -------- | --------- |")
-    print(_row("device snapshot via the driver (ref.)", reference, None))
-    print(_row("press → ring event, with its clip id", results["ring"], reference))
-    print(_row("press → Last visitor state changed", results["changed"], reference))
-    print(_row("press → Last visitor bytes served", results["served"], reference))
+    print_latency_table(
+        [
+            ("device snapshot via the driver (ref.)", reference),
+            ("press → ring event, with its clip id", results["ring"]),
+            ("press → Last visitor state changed", results["changed"]),
+            ("press → Last visitor bytes served", results["served"]),
+        ],
+        digits=1,
+    )
     offsets = results["offset"]
     print(
         f"picture's frame minus the frame at the press: {min(offsets):+.0f} to {max(offsets):+.0f}"
