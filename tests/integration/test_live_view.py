@@ -92,7 +92,8 @@ async def first_hls_picture(hass_client: ClientSessionGenerator, url: str) -> av
     assert segment.status == 200
     media = io.BytesIO(await init.read() + await segment.read())
     with av.open(media, mode="r") as container:
-        return next(container.decode(video=0))
+        frame = next(container.decode(video=0))
+    return frame  # outside the with-block: PyAV 16's stubs let mypy think it may fall through
 
 
 @lingering_stream
