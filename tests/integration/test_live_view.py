@@ -91,9 +91,12 @@ async def first_hls_picture(hass_client: ClientSessionGenerator, url: str) -> av
     segment = await client.get(url.replace("master_playlist.m3u8", segment_name))
     assert segment.status == 200
     media = io.BytesIO(await init.read() + await segment.read())
-    with av.open(media, mode="r") as container:
-        frame = next(container.decode(video=0))
-    return frame  # outside the with-block: PyAV 16's stubs let mypy think it may fall through
+    # Not a with-block: PyAV 16's stubs let mypy think one may swallow the return.
+    container = av.open(media, mode="r")
+    try:
+        return next(container.decode(video=0))
+    finally:
+        container.close()
 
 
 @lingering_stream
