@@ -31,18 +31,8 @@ _QSCALE = 3  # FFmpeg's JPEG quantiser, 2 (best) to 31: 3 compares with quality 
 _SCALER_OPTIONS = {"threads": 1} if int(av.__version__.split(".")[0]) >= 19 else {}
 
 
-def _malloc_trim() -> None:
-    """Hand the C heap's free pages back to the system, where the C library can (glibc)."""
-
-
-try:
-    _trim = ctypes.CDLL(None).malloc_trim
-except (OSError, AttributeError):  # not glibc (musl, as in Home Assistant's container)
-    pass
-else:
-
-    def _malloc_trim() -> None:
-        _trim(0)
+# glibc keeps freed memory for reuse; malloc_trim hands it back (musl has none).
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 class KeyframeDecoder:
@@ -155,7 +145,8 @@ class Pictures:
             self._thumbnails = encoder
         else:
             del encoder, picture  # closed: what it held goes back
-            _malloc_trim()
+            if _malloc_trim is not None:
+                _malloc_trim(0)
         return jpeg
 
 
