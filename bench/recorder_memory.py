@@ -1,18 +1,20 @@
 """Recorder memory per doorbell, and snapshot latency from its keyframe cache.
 
-    python -m bench.recorder_memory [--calls 200]
+    python -m bench.recorder_memory [--calls 200] [--captures 20]
 
 Starts a virtual doorbell as a separate process (1080p15, 2 Mbit/s, a keyframe every 2 s)
 and runs a `Recorder` on its main stream in a child process, once with a pre-roll of 5 s
 and once with 30 s. Memory per doorbell is the child's RSS growth from just before
 `start()`: after warm-up (the pre-roll full), then after 200 `latest_jpeg()` calls spread
 over 20 s, which time the snapshot cache (the first call after each new keyframe decodes
-it). At the end the pre-roll is written out as a clip with no post-roll, which tells the
-buffer's size. Reference in the same run: the device's own snapshot over HTTP with digest
-authentication (what the camera would fetch without the cache), as many calls over as long,
-while the second recorder warms up. Cached calls and calls that decode a new keyframe are
-reported apart. Goals: every call's p95 well under 50 ms, and the decoding calls' p95 no
-slower than the device's own snapshot. About 100 s.
+it), then after 20 `capture()` calls spread over 10 s (a ring's full-size picture, decoded
+from its keyframe through up to a keyframe interval of pictures). At the end the pre-roll
+is written out as a clip with no post-roll, which tells the buffer's size. Reference in
+the same run: the device's own snapshot over HTTP with digest authentication (what the
+camera would fetch without the cache), as many calls over as long, while the second
+recorder warms up. Cached calls and calls that decode a new keyframe are reported apart.
+Goals: every call's p95 well under 50 ms, and the decoding calls' p95 no slower than the
+device's own snapshot. About two minutes.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ BITRATE = 2_000_000  # the virtual doorbell's default
 GOP = 2.0  # seconds, the virtual doorbell's default
 CALLS = 200
 SPREAD = 20.0  # seconds over which the snapshot calls are spread
+CAPTURES = 20
+CAPTURE_SPREAD = 10.3  # seconds: not a multiple of the keyframe interval
 GOAL_MS = 50.0
 MIB = 1 << 20
 
@@ -57,7 +61,9 @@ class ChildFigures:
     rss_before: int  # bytes, just before start()
     rss_warm: int  # bytes, once the pre-roll is full
     rss_end: int  # bytes, after the snapshot calls
+    rss_captured: int  # bytes, after the capture() calls
     rss_peak: int  # bytes, the process's high-water mark before the clip
+    captured_ms: tuple[float, ...]  # capture() calls, until the picture is answered
     cached_ms: tuple[float, ...]  # latest_jpeg() calls answered from the cache
     decoded_ms: tuple[float, ...]  # the first call after each new keyframe
     clip_bytes: int  # the clip of the pre-roll alone (post-roll 0)
@@ -93,7 +99,22 @@ def _time_snapshots(recorder: Recorder, calls: int) -> tuple[list[float], list[f
     return cached, decoded
 
 
-def _child(url: str, pre_roll: float, calls: int, results: Connection) -> None:
+def _time_captures(recorder: Recorder, captures: int) -> list[float]:
+    """Ask for `captures` pictures over CAPTURE_SPREAD seconds; return ms until each came."""
+    waited: list[float] = []
+    due = time.monotonic()
+    for _ in range(captures):
+        start = time.perf_counter()
+        if recorder.capture().result(5) is None:
+            raise RuntimeError("the recorder gave no picture")
+        waited.append((time.perf_counter() - start) * 1000)
+        # Moments fall anywhere in a keyframe interval: runs of every length are decoded.
+        due += CAPTURE_SPREAD / captures
+        time.sleep(max(0.0, due - time.monotonic()))
+    return waited
+
+
+def _child(url: str, pre_roll: float, calls: int, captures: int, results: Connection) -> None:
     """Run one recorder, then write its pre-roll out as a clip; send back its figures."""
     finished: list[ClipResult] = []
     done = threading.Event()
@@ -125,6 +146,8 @@ def _child(url: str, pre_roll: float, calls: int, results: Connection) -> None:
             rss_warm = _status("VmRSS")
             cached, decoded = _time_snapshots(recorder, calls)
             rss_end = _status("VmRSS")
+            captured = _time_captures(recorder, captures)
+            rss_captured = _status("VmRSS")
             rss_peak = _status("VmHWM")
             recorder.trigger("bench")
             if not done.wait(15):
@@ -138,7 +161,9 @@ def _child(url: str, pre_roll: float, calls: int, results: Connection) -> None:
             rss_before=rss_before,
             rss_warm=rss_warm,
             rss_end=rss_end,
+            rss_captured=rss_captured,
             rss_peak=rss_peak,
+            captured_ms=tuple(captured),
             cached_ms=tuple(cached),
             decoded_ms=tuple(decoded),
             clip_bytes=written.size,
@@ -150,12 +175,14 @@ def _child(url: str, pre_roll: float, calls: int, results: Connection) -> None:
 class _Run:
     """A recorder's child process, started at once; `figures()` waits for its results."""
 
-    def __init__(self, url: str, pre_roll: float, calls: int) -> None:
+    def __init__(self, url: str, pre_roll: float, calls: int, captures: int) -> None:
         """Start the child."""
         context = multiprocessing.get_context("spawn")
         self._results, sending = context.Pipe(duplex=False)
         self._process: BaseProcess = context.Process(
-            target=_child, args=(url, pre_roll, calls, sending), name=f"recorder-{pre_roll:g}s"
+            target=_child,
+            args=(url, pre_roll, calls, captures, sending),
+            name=f"recorder-{pre_roll:g}s",
         )
         self._process.start()
         sending.close()
@@ -251,7 +278,7 @@ def _row(name: str, short: float, long: float) -> str:
     return f"| {name:<50} | {short:>12.1f} | {long:>13.1f} |"
 
 
-def _print_memory(short: ChildFigures, long: ChildFigures, calls: int) -> None:
+def _print_memory(short: ChildFigures, long: ChildFigures, calls: int, captures: int) -> None:
     """Print the memory table of both recorders."""
     print(f"| {'recorder process':<50} | pre-roll 5 s | pre-roll 30 s |")
     print(f"| {'-' * 50} | ------------ | ------------- |")
@@ -259,6 +286,7 @@ def _print_memory(short: ChildFigures, long: ChildFigures, calls: int) -> None:
     for name, short_rss, long_rss in (
         ("growth after warm-up, pre-roll full (MiB)", short.rss_warm, long.rss_warm),
         (f"growth after {calls} snapshot calls (MiB)", short.rss_end, long.rss_end),
+        (f"… then after {captures} ring pictures (MiB)", short.rss_captured, long.rss_captured),
         ("growth at peak, VmHWM (MiB)", short.rss_peak, long.rss_peak),
     ):
         grown = (short_rss - short.rss_before) / MIB, (long_rss - long.rss_before) / MIB
@@ -280,13 +308,13 @@ def _print_memory(short: ChildFigures, long: ChildFigures, calls: int) -> None:
     )
 
 
-async def main(calls: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
+async def main(calls: int, captures: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
     """Run both recorders and the reference, then print the tables."""
     password = secrets.token_hex(8)
     with tempfile.TemporaryFile() as log:
         async with _doorbell(password, log) as (base, rtsp):
-            short = await asyncio.to_thread(_Run(rtsp, 5.0, calls).figures)
-            long_run = _Run(rtsp, 30.0, calls)
+            short = await asyncio.to_thread(_Run(rtsp, 5.0, calls, captures).figures)
+            long_run = _Run(rtsp, 30.0, calls, captures)
             # While the second recorder warms up: one recorder ingesting, as for the first.
             reference = await _device_snapshots(base, password, calls)
             long = await asyncio.to_thread(long_run.figures)
@@ -295,7 +323,7 @@ async def main(calls: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
         f"a keyframe every {GOP:g} s; the Recorder's pre-roll buffer has no public size, so "
         "it is written out as a clip (post-roll 0) and measured there."
     )
-    _print_memory(short, long, calls)
+    _print_memory(short, long, calls, captures)
     print()
     print(f"| {'snapshot latency':<50} | calls | p50 (ms) | p95 (ms) | max (ms) | p95 ratio |")
     print(f"| {'-' * 50} | ----- | -------- | -------- | -------- | --------- |")
@@ -311,6 +339,8 @@ async def main(calls: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
     print(_latency_row("latest_jpeg() from the cache, both", cached, reference))
     print(_latency_row("latest_jpeg() decoding a new keyframe, both", decoded, reference))
     print(_latency_row("latest_jpeg() first call of each process (cold)", cold, reference))
+    captured = [value for run in runs.values() for value in run.captured_ms]
+    print(_latency_row("capture(): ring picture answered (no ref.)", captured, None))
     p95 = max(_pct([*run.cached_ms, *run.decoded_ms], 95) for run in runs.values())
     verdict = "met" if p95 < GOAL_MS else "NOT met"
     print(f"goal: latest_jpeg() p95 well under {GOAL_MS:.0f} ms — {verdict} (worst {p95:.3f} ms)")
@@ -326,5 +356,6 @@ async def main(calls: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=CALLS)
+    parser.add_argument("--captures", type=int, default=CAPTURES)
     args = parser.parse_args()
-    asyncio.run(main(args.calls))
+    asyncio.run(main(args.calls, args.captures))

@@ -109,3 +109,29 @@ async def test_paused_or_stopped_the_answers_are_nothing(
         recorder.stop()
         assert [future.result(timeout=0) for future in waiting] == [None, None]
     assert clips.results == []
+
+
+def _rss() -> int:
+    """Return this process's resident memory in bytes."""
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError("VmRSS")
+
+
+def test_full_size_pictures_keep_little_memory(tmp_path: Path) -> None:
+    # Pictures at 1080p are 3 MiB each: a decoder that kept every picture of a run alive
+    # grew its pool to a keyframe interval of them for good, and a full-size JPEG encoder
+    # kept open (with slice threads) held ~30 MiB more.
+    source = load(encode(tmp_path / "hd.nut", 2.0, audio=None, size=(1920, 1080)))
+    video = source.video()
+    pictures = Pictures()
+    assert pictures.jpeg(video[0], source.info, 256) is not None  # opened, as when primed
+    before = _rss()
+    for _ in range(3):
+        frame = pictures.decode(video[FPS : 2 * FPS], source.info)
+        assert frame is not None
+        jpeg = pictures.encode(frame)
+        del frame
+    assert _rss() - before < 12 << 20
+    assert _counter(jpeg) == 2 * FPS - 1

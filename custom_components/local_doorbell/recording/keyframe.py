@@ -1,27 +1,38 @@
 """Pictures from the stream: clip thumbnails, the camera's snapshot cache, the press's picture.
 
-Everything stays in FFmpeg: one long-lived decoder per stream, its scaler, and one
-long-lived JPEG encoder per picture size. Opening those costs more than using them, and an
-imaging library would add its own start-up to the first picture.
+Everything stays in FFmpeg: one long-lived decoder per stream, a scaler and a thumbnail
+JPEG encoder. Opening those costs more than using them, and an imaging library would add
+its own start-up to the first picture. Memory is what a doorbell's pictures cost most
+(eight of them on a small computer): the decoder keeps a pool of as many pictures as were
+ever alive at once, so only the newest is kept while decoding; the full-size encoder is
+opened for each picture and closed after it (~2.5 ms, against 6 to 13 MiB kept open, ~30
+MiB with slice threads); and glibc is asked to give freed memory back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import ctypes
 from dataclasses import dataclass
 from fractions import Fraction
 import threading
 
 import av
-from av.codec.context import ThreadType
 from av.video.codeccontext import VideoCodecContext
+from av.video.reformatter import VideoReformatter
 
 from .packet import Packet
 from .streams import StreamInfo
 
 THUMBNAIL_WIDTH = 640
 _QSCALE = 3  # FFmpeg's JPEG quantiser, 2 (best) to 31: 3 compares with quality 85 elsewhere
-_SLICES = 2  # threads: a full-size snapshot is encoded in slices side by side
+# PyAV 19 scales with a thread per core unless told otherwise, slower for one picture than
+# one thread (1.6 against 2.4 ms for both sizes at 1080p); PyAV 16 has one and no argument.
+_SCALER_OPTIONS = {"threads": 1} if int(av.__version__.split(".")[0]) >= 19 else {}
+
+
+# glibc keeps freed memory for reuse; malloc_trim hands it back (musl has none).
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 class KeyframeDecoder:
@@ -43,18 +54,27 @@ class KeyframeDecoder:
         about a millisecond a picture at 1080p, against several for the keyframe.
         """
         decoder = self._decoder
+        last: av.VideoFrame | None = None
         try:
-            frames: list[object] = []
+            # Only the newest picture is kept: the decoder's pool grows to as many pictures
+            # as are alive at once (3 MiB each at 1080p) and never shrinks.
             for packet in data:
-                frames += decoder.decode(av.Packet(packet))
+                last = _newest(decoder.decode(av.Packet(packet)), last)
             # A decoder that holds pictures back gives them up when drained, and takes
             # packets again once flushed (which also forgets this run's references).
-            frames += decoder.decode(None)
+            last = _newest(decoder.decode(None), last)
         except av.FFmpegError:
-            frames = []
+            last = None
         decoder.flush_buffers()
-        pictures = [f for f in frames if isinstance(f, av.VideoFrame)]
-        return pictures[-1] if pictures else None
+        return last
+
+
+def _newest(frames: Sequence[object], last: av.VideoFrame | None) -> av.VideoFrame | None:
+    """Return the last picture of `frames`, else `last`."""
+    for frame in reversed(frames):
+        if isinstance(frame, av.VideoFrame):
+            return frame
+    return last
 
 
 def decode_keyframe(codec: str, extradata: bytes, data: bytes) -> av.VideoFrame | None:
@@ -78,7 +98,9 @@ class Pictures:
         self._lock = threading.Lock()
         self._stream: tuple[str, bytes] | None = None
         self._decoder: KeyframeDecoder | None = None
-        self._encoders: dict[tuple[int, int], VideoCodecContext] = {}
+        self._thumbnails: VideoCodecContext | None = None  # the encoder of THUMBNAIL_WIDTH
+        # Its own scaler: PyAV's default is one per thread, and snapshots come from many.
+        self._scaler = VideoReformatter()
 
     def jpeg(self, packet: Packet, info: StreamInfo, max_width: int | None = None) -> bytes | None:
         """Return a keyframe as JPEG, scaled down (never up) to `max_width`; None if it fails."""
@@ -101,7 +123,7 @@ class Pictures:
         if self._decoder is None or stream != self._stream:
             self._decoder = KeyframeDecoder(*stream)
             self._stream = stream
-            self._encoders.clear()
+            self._thumbnails = None
         return self._decoder.decode(*(bytes(packet.data) for packet in run))
 
     def _encode(self, frame: av.VideoFrame, max_width: int | None) -> bytes:
@@ -110,27 +132,35 @@ class Pictures:
             height = max(2, round(height * max_width / width / 2) * 2)
             width = max_width
         # FFmpeg's scaler resizes and converts to JPEG's full range in one pass.
-        picture = frame.reformat(width, height, "yuvj420p", interpolation="AREA")
+        picture = self._scaler.reformat(
+            frame, width, height, "yuvj420p", interpolation="AREA", **_SCALER_OPTIONS
+        )
         picture.pts = None
-        encoder = self._encoder(width, height)
-        return b"".join(bytes(out) for out in encoder.encode(picture))
+        thumbnail = width == THUMBNAIL_WIDTH
+        encoder = self._thumbnails if thumbnail else None
+        if encoder is None or (encoder.width, encoder.height) != (width, height):
+            encoder = _jpeg_encoder(width, height)
+        jpeg = b"".join(bytes(out) for out in encoder.encode(picture))
+        if thumbnail:
+            self._thumbnails = encoder
+        else:
+            del encoder, picture  # closed: what it held goes back
+            if _malloc_trim is not None:
+                _malloc_trim(0)
+        return jpeg
 
-    def _encoder(self, width: int, height: int) -> VideoCodecContext:
-        encoder = self._encoders.get((width, height))
-        if encoder is None:
-            created = av.CodecContext.create("mjpeg", "w")
-            assert isinstance(created, VideoCodecContext)
-            encoder = created
-            encoder.width, encoder.height = width, height
-            encoder.pix_fmt = "yuvj420p"
-            encoder.time_base = Fraction(1, 1)
-            encoder.qmin = encoder.qmax = _QSCALE
-            encoder.options = {"huffman": "default"}  # the standard tables: one pass, not two
-            if width > THUMBNAIL_WIDTH:
-                encoder.thread_type = ThreadType.SLICE
-                encoder.thread_count = _SLICES
-            self._encoders[width, height] = encoder
-        return encoder
+
+def _jpeg_encoder(width: int, height: int) -> VideoCodecContext:
+    """Return a JPEG encoder of one picture size, opened by its first picture."""
+    encoder = av.CodecContext.create("mjpeg", "w")
+    assert isinstance(encoder, VideoCodecContext)
+    encoder.width, encoder.height = width, height
+    encoder.pix_fmt = "yuvj420p"
+    encoder.time_base = Fraction(1, 1)
+    encoder.qmin = encoder.qmax = _QSCALE
+    encoder.options = {"huffman": "default"}  # the standard tables: one pass, not two
+    encoder.thread_count = 1  # slice threads would cost ~25 MiB more at 1080p
+    return encoder
 
 
 class SnapshotCache:

@@ -246,12 +246,15 @@ class Recorder:
             self._finish()
 
     def _prime(self, keyframe: Packet, info: StreamInfo) -> None:
-        """Open the decoder and both pictures' encoders now, not at the first press."""
+        """Open the decoder and the thumbnail encoder now, not at the first press.
+
+        The full-size encoder opens for each picture (see `keyframe`); FFmpeg's JPEG tables,
+        which its first opening in a process computes, are computed here.
+        """
         self._primed = True
         frame = self._pictures.decode([keyframe], info)
         if frame is not None:
             self._pictures.encode(frame, THUMBNAIL_WIDTH)
-            self._pictures.encode(frame)
 
     def _take(self, packet: Packet) -> None:
         """Buffer a packet and write it to the open clip, which it may end."""
