@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 import contextlib
 from dataclasses import dataclass, field
 import logging
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from .media import Kind, MediaPacket, Track
-from .rtp import Payloads, interleaved, rtcp_keepalive, rtp_packet
+from .rtp import Payloads, interleaved, interleaved_rtp, rtcp_keepalive
 
 if TYPE_CHECKING:
     from .server import RtspServer
@@ -93,29 +93,24 @@ class Session:
         """Send nothing until the next keyframe, so the client's decoder starts cleanly."""
         self.need_keyframe = "video" in self.channels
 
-    def rtp(self, packet: MediaPacket, payloads: Payloads) -> bytes:
-        """Return the interleaved RTP packets this session sends for a media packet."""
+    def rtp(self, frames: list[bytes], packet: MediaPacket, payloads: Payloads) -> None:
+        """Add the interleaved RTP this session sends for a media packet to `frames`."""
         channel = self.channels.get(packet.kind)
         if channel is None or not self.playing:
-            return b""
+            return
         if self.need_keyframe:
             if packet.kind != "video" or not packet.keyframe:
-                return b""
+                return
             self.need_keyframe = False
-        timestamp = channel.timestamp(packet.pts)
-        frames = []
-        for marker, payload in payloads:
-            rtp = rtp_packet(
-                payload,
-                payload_type=channel.track.payload_type,
-                marker=marker,
-                seq=channel.seq,
-                timestamp=timestamp,
-                ssrc=channel.ssrc,
-            )
-            frames.append(interleaved(channel.number, rtp))
-            channel.seq = (channel.seq + 1) & 0xFFFF
-        return b"".join(frames)
+        channel.seq = interleaved_rtp(
+            frames,
+            payloads,
+            channel=channel.number,
+            payload_type=channel.track.payload_type,
+            seq=channel.seq,
+            timestamp=channel.timestamp(packet.pts),
+            ssrc=channel.ssrc,
+        )
 
 
 class Connection:
@@ -167,16 +162,19 @@ class Connection:
         if self.session is not None:
             self.session.restart()
 
-    def send(self, packet: MediaPacket, payloads: Payloads) -> None:
-        """Queue a packet's RTP, unless the client is too far behind to take more."""
-        if self.session is None:
+    def send(self, packets: Iterable[tuple[MediaPacket, Payloads]]) -> None:
+        """Queue packets' RTP in one write, unless the client is too far behind to take more."""
+        session = self.session
+        if session is None:
             return
         if self.writer.transport.get_write_buffer_size() > self.server.write_limit:
-            self.session.restart()  # a slow client loses pictures, never the others' time
+            session.restart()  # a slow client loses pictures, never the others' time
             return
-        data = self.session.rtp(packet, payloads)
-        if data:
-            self.writer.write(data)
+        frames: list[bytes] = []
+        for packet, payloads in packets:
+            session.rtp(frames, packet, payloads)
+        if frames:
+            self.writer.writelines(frames)
             self.sent_at = time.monotonic()
 
     def keepalive(self) -> None:
