@@ -89,7 +89,7 @@ class Recorder:
         """Describe the recorder; nothing runs before `start()`.
 
         `live` gets every packet as well, on the ingest's thread; while it says someone
-        watches, packets come as they arrive instead of in batches.
+        watches, packets come in batches of a tenth of a second instead of a second.
         """
         if pre_roll < 0 or post_roll < 0 or max_length <= 0:
             raise ValueError("pre_roll and post_roll must be ≥ 0, max_length > 0")
@@ -196,8 +196,8 @@ class Recorder:
         return self._snapshots.jpeg(*latest)
 
     def _watched(self, watched: bool) -> None:
-        """Hand packets on as they come while someone watches (from any thread)."""
-        self._ingest.immediate = watched
+        """Hand packets on in short batches while someone watches (from any thread)."""
+        self._ingest.live = watched
 
     # --- on the ingest thread ---------------------------------------------------------------
 
