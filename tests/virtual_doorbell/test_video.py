@@ -228,7 +228,7 @@ def test_aac_payload_has_one_au_header() -> None:
 
 
 def test_rtp_header_and_interleaving() -> None:
-    frames: list[bytes] = []
+    frames: list[bytes | memoryview] = []
     payloads = [(False, b"xy"), (True, b"z")]
     seq = interleaved_rtp(
         frames, payloads, channel=2, payload_type=96, seq=0xFFFF, timestamp=9, ssrc=0xABCD

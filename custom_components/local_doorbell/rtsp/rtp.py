@@ -125,7 +125,7 @@ def g711_payloads(samples: bytes) -> Payloads:
 
 
 def interleaved_rtp(
-    frames: list[bytes],
+    frames: list[bytes | memoryview],
     payloads: Payloads,
     *,
     channel: int,
