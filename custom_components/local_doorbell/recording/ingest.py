@@ -62,8 +62,8 @@ class Ingest:
     connection's codec parameters, and until then each packet is handed on as it comes.
     `wake()` asks for the batch to be handed on early, and while `live` is set (someone
     watches) batches end `LIVE_BATCH` seconds after the last, with the first packet to
-    arrive then. `on_connection` says when media starts and stops flowing; `on_idle` is
-    called about once a second while no packet comes.
+    arrive then; `on_batch` follows each batch. `on_connection` says when media starts and
+    stops flowing; `on_idle` is called about once a second while no packet comes.
     """
 
     def __init__(
@@ -73,6 +73,7 @@ class Ingest:
         on_packet: Callable[[Packet], None],
         on_connection: Callable[[bool], None],
         on_streams: Callable[[StreamInfo], None] = lambda info: None,
+        on_batch: Callable[[], None] = lambda: None,
         on_idle: Callable[[], None] = lambda: None,
         watchdog: float = 10.0,
         backoff_base: float = 1.0,
@@ -84,6 +85,7 @@ class Ingest:
         self._on_packet = on_packet
         self._on_connection = on_connection
         self._on_streams = on_streams
+        self._on_batch = on_batch
         self._on_idle = on_idle
         self._watchdog = watchdog
         self._backoff_base = backoff_base
@@ -293,6 +295,7 @@ class Ingest:
             for timed in ready:
                 self._forward(timed)
         batch.clear()
+        self._call(self._on_batch)
 
     def _connect(self, connection: _Connection, keyframe: bytes) -> bool:
         """Describe a new connection's streams at its first keyframe and announce them."""

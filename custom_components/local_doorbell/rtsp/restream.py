@@ -73,7 +73,8 @@ class Restream(RtspServer):
         self._gop: list[Packet] = []  # the newest keyframe and what followed
         self._gop_bytes = 0
         self._watched = False
-        self._readers: set[Connection] = set()  # sent each packet as it comes, after the replay
+        self._readers: set[Connection] = set()  # sent each batch as it comes, after the replay
+        self._batch: list[Packet] = []  # for the readers, at the end of the ingest's batch
         self.sessions_total = 0  # sessions ever opened, for tests and the benchmark
 
     @property
@@ -124,7 +125,7 @@ class Restream(RtspServer):
         self._call(self._streams, info)
 
     def on_packet(self, packet: Packet) -> None:
-        """Cache a packet and send it to the readers now."""
+        """Cache a packet and, while anyone reads, keep it for the batch's write."""
         with self._lock:
             if packet.stream == "video" and packet.keyframe:
                 self._gop.clear()
@@ -135,9 +136,12 @@ class Restream(RtspServer):
                 if self._gop_bytes > MAX_GOP_BYTES:
                     self._gop.clear()  # readers then wait for the next keyframe
             if self._readers:
-                media = self._packetized([packet])
-                for connection in self._readers:
-                    connection.send(media)
+                self._batch.append(packet)
+
+    def on_batch(self) -> None:
+        """Send the batch's packets to every reader, in one write each."""
+        with self._lock:
+            self._send_batch()
 
     def on_connection(self, up: bool) -> None:
         """Forget the cached pictures when the device goes away: they would be stale."""
@@ -208,12 +212,22 @@ class Restream(RtspServer):
     def _start(self, connection: Connection) -> None:
         """Send a new reader the cached pictures, from the keyframe on, then the rest as it comes.
 
-        Under the lock: no packet slips in between, none comes twice.
+        Under the lock, no packet slips in between; the batch in the making goes to the
+        readers it was made for first, so none reaches the new one twice.
         """
         with self._lock:
+            self._send_batch()
             connection.send(self._packetized(self._gop))
             self._readers.add(connection)
             self._watch(True)
+
+    def _send_batch(self) -> None:
+        """Send the packets kept since the last batch to the readers (under the lock)."""
+        batch, self._batch = self._batch, []
+        if batch and self._readers:
+            media = self._packetized(batch)
+            for connection in self._readers:
+                connection.send(media)
 
     def _packetized(self, packets: list[Packet]) -> list[tuple[MediaPacket, Payloads]]:
         """Return the packets of the served kinds in their tracks' clocks, and their RTP payloads.
