@@ -15,9 +15,12 @@ async def test_what_the_socket_cannot_take_waits_and_follows_in_order() -> None:
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     outbox = Outbox(asyncio.get_running_loop(), ours.fileno())
     chunks = [bytes([index]) * 50_000 for index in range(20)]  # far more than the buffers
-    writer = threading.Thread(
-        target=lambda: [outbox.write([chunk[:10], memoryview(chunk)[10:]]) for chunk in chunks]
-    )
+
+    def write() -> None:
+        for chunk in chunks:
+            outbox.write([chunk[:10], memoryview(chunk)[10:]])
+
+    writer = threading.Thread(target=write)
     writer.start()
     writer.join()
     assert outbox.queued > 0  # nobody read yet: most of it waits
