@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 import contextlib
+import itertools
 import logging
 from pathlib import Path
 import socket
@@ -186,3 +187,40 @@ async def test_a_probe_cut_short_learns_the_size_from_the_first_keyframe(
     assert len(decoded) == 2  # a keyframe that did not decode was skipped
     assert seen.connection == [True, False]
     assert not any(t.name.startswith("ingest") for t in threading.enumerate())
+
+
+async def test_live_view_gets_short_batches_in_order(doorbell: VirtualDoorbell) -> None:
+    seen = Seen()
+    batches: list[int] = []  # packets handed on by each batch's end
+    ingest = Ingest(
+        doorbell.rtsp_url(0),
+        on_packet=seen.packets.append,
+        on_connection=seen.connection.append,
+        on_batch=lambda: batches.append(len(seen.packets)),
+    )
+
+    def sizes(first: int, last: int) -> list[int]:
+        """Return the sizes of the batches that ended between two of them."""
+        ends = batches[first - 1 : last]
+        return [b - a for a, b in itertools.pairwise(ends)]
+
+    with running(ingest):
+        await wait_for(lambda: len(batches) >= 2)  # the first keyframe's, then a long one
+        slow = len(batches)
+        await wait_for(lambda: len(seen.packets) >= batches[slow - 1] + 30)
+        ingest.live = True
+        assert ingest.live
+        live = len(batches) + 1  # the held batch goes with the next packet
+        await wait_for(lambda: len(batches) >= live)
+        await wait_for(lambda: len(seen.packets) >= batches[live - 1] + 30)
+        ingest.live = False
+        end = len(batches)
+    assert not ingest.live
+    # 10 pictures a second: a second's batches hold about 10, a tenth's one or two.
+    slow_sizes, live_sizes = sizes(slow, live - 1), sizes(live, end)
+    assert sorted(slow_sizes)[len(slow_sizes) // 2] >= 5
+    assert len(live_sizes) >= 10
+    assert sorted(live_sizes)[len(live_sizes) // 2] <= 2
+    assert min(sizes(slow, end)) >= 1  # every batch hands something on
+    video = [packet.dts for packet in seen.packets if packet.stream == "video"]
+    assert video == sorted(set(video))  # in order, none twice

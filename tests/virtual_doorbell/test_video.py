@@ -22,8 +22,8 @@ from custom_components.local_doorbell.rtsp.rtp import (
     aac_payloads,
     h264_payloads,
     interleaved,
+    interleaved_rtp,
     nal_type,
-    rtp_packet,
     split_annexb,
 )
 from virtual_doorbell.audio import AudioCodec, aac_config
@@ -228,6 +228,16 @@ def test_aac_payload_has_one_au_header() -> None:
 
 
 def test_rtp_header_and_interleaving() -> None:
-    packet = rtp_packet(b"x", payload_type=96, marker=True, seq=7, timestamp=9, ssrc=0xABCD)
-    assert packet == bytes.fromhex("80e00007000000090000abcd") + b"x"
+    frames: list[bytes | memoryview] = []
+    payloads = [(False, b"xy"), (True, b"z")]
+    seq = interleaved_rtp(
+        frames, payloads, channel=2, payload_type=96, seq=0xFFFF, timestamp=9, ssrc=0xABCD
+    )
+    assert seq == 1  # 0xFFFF, 0, then 1: wrapped
+    assert frames == [
+        b"$\x02\x00\x0e" + bytes.fromhex("8060ffff000000090000abcd"),
+        b"xy",
+        b"$\x02\x00\x0d" + bytes.fromhex("80e00000000000090000abcd"),
+        b"z",
+    ]
     assert interleaved(2, b"abc") == b"$\x02\x00\x03abc"

@@ -33,6 +33,9 @@ _IDLE_EVERY = 0.5  # seconds between `on_idle` calls while waiting to reconnect
 # `wake()` cuts a batch short where a moment matters (a trigger, a clip's end).
 _BATCH = 1.0
 _BATCH_PACKETS = 128
+# While someone watches live, batches of this many seconds: each one wakes the restream's
+# thread, which costs more than the packets it carries (pairs of pictures at 15 fps).
+LIVE_BATCH = 0.1
 
 
 def _time_base(stream: VideoStream | AudioStream) -> Fraction:
@@ -57,9 +60,10 @@ class Ingest:
     connection's from its first video keyframe on, in batches up to `_BATCH` seconds after
     they arrived (`Packet.wall` says when); `on_streams` precedes them with the
     connection's codec parameters, and until then each packet is handed on as it comes.
-    `wake()` asks for the batch to be handed on early, and while `immediate` is set (someone
-    watches live) every packet is handed on as it comes. `on_connection` says when media
-    starts and stops flowing; `on_idle` is called about once a second while no packet comes.
+    `wake()` asks for the batch to be handed on early, and while `live` is set (someone
+    watches) batches end `LIVE_BATCH` seconds after the last, with the first packet to
+    arrive then; `on_batch` follows each batch. `on_connection` says when media starts and
+    stops flowing; `on_idle` is called about once a second while no packet comes.
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class Ingest:
         on_packet: Callable[[Packet], None],
         on_connection: Callable[[bool], None],
         on_streams: Callable[[StreamInfo], None] = lambda info: None,
+        on_batch: Callable[[], None] = lambda: None,
         on_idle: Callable[[], None] = lambda: None,
         watchdog: float = 10.0,
         backoff_base: float = 1.0,
@@ -80,6 +85,7 @@ class Ingest:
         self._on_packet = on_packet
         self._on_connection = on_connection
         self._on_streams = on_streams
+        self._on_batch = on_batch
         self._on_idle = on_idle
         self._watchdog = watchdog
         self._backoff_base = backoff_base
@@ -91,17 +97,17 @@ class Ingest:
         self._wake_lock = threading.Lock()
         self._wakes: list[float] = []  # a heap of wall times, guarded by the lock
         self._wake_at = math.inf  # the earliest of them, read per packet without the lock
-        self._immediate = False
+        self._batch = _BATCH
 
     @property
-    def immediate(self) -> bool:
-        """Tell whether packets are handed on as they come, not in batches."""
-        return self._immediate
+    def live(self) -> bool:
+        """Tell whether packets are handed on in the short batches of live view."""
+        return self._batch == LIVE_BATCH
 
-    @immediate.setter
-    def immediate(self, value: bool) -> None:
-        """Hand packets on as they come (from now on, the held batch too) or in batches."""
-        self._immediate = value
+    @live.setter
+    def live(self, value: bool) -> None:
+        """Hand packets on in short batches (from now on, the held batch too) or long ones."""
+        self._batch = LIVE_BATCH if value else _BATCH
         if value:
             self.wake()
 
@@ -224,17 +230,12 @@ class Ingest:
                 for packet in container.demux(streams):
                     wall = time.time()
                     batch.append((packet, wall))
-                    if (
-                        wall < handle_at
-                        and wall < self._wake_at
-                        and len(batch) < _BATCH_PACKETS
-                        and not self._immediate
-                    ):
+                    if wall < handle_at and wall < self._wake_at and len(batch) < _BATCH_PACKETS:
                         continue
                     if wall >= self._wake_at:
                         self._woken(wall)
                     self._take(connection, batch)
-                    handle_at = wall + _BATCH if connection.info is not None else 0.0
+                    handle_at = wall + self._batch if connection.info is not None else 0.0
                     if connection.info is None and time.monotonic() - opened > self._watchdog:
                         reason = f"no keyframe in {self._watchdog:g} s"
                         break
@@ -294,6 +295,7 @@ class Ingest:
             for timed in ready:
                 self._forward(timed)
         batch.clear()
+        self._call(self._on_batch)
 
     def _connect(self, connection: _Connection, keyframe: bytes) -> bool:
         """Describe a new connection's streams at its first keyframe and announce them."""

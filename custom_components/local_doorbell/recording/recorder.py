@@ -35,6 +35,9 @@ class Live(Protocol):
     def on_packet(self, packet: Packet) -> None:
         """Take a packet."""
 
+    def on_batch(self) -> None:
+        """Hear that the packets taken so far make a batch: the moment to send them."""
+
     def on_connection(self, up: bool) -> None:
         """Hear that media started or stopped flowing."""
 
@@ -89,7 +92,7 @@ class Recorder:
         """Describe the recorder; nothing runs before `start()`.
 
         `live` gets every packet as well, on the ingest's thread; while it says someone
-        watches, packets come as they arrive instead of in batches.
+        watches, packets come in batches of a tenth of a second instead of a second.
         """
         if pre_roll < 0 or post_roll < 0 or max_length <= 0:
             raise ValueError("pre_roll and post_roll must be ≥ 0, max_length > 0")
@@ -104,6 +107,7 @@ class Recorder:
             url,
             on_packet=self._on_packet,
             on_streams=self._on_streams,
+            on_batch=self._on_batch,
             on_connection=self._connection,
             on_idle=self._on_idle,
             watchdog=watchdog,
@@ -196,8 +200,8 @@ class Recorder:
         return self._snapshots.jpeg(*latest)
 
     def _watched(self, watched: bool) -> None:
-        """Hand packets on as they come while someone watches (from any thread)."""
-        self._ingest.immediate = watched
+        """Hand packets on in short batches while someone watches (from any thread)."""
+        self._ingest.live = watched
 
     # --- on the ingest thread ---------------------------------------------------------------
 
@@ -233,6 +237,10 @@ class Recorder:
             _LOGGER.exception("Recording failed")
             if self._clip is not None:
                 self._clip.failed = True
+
+    def _on_batch(self) -> None:
+        if self._live is not None:
+            self._live.on_batch()
 
     def _on_idle(self) -> None:
         """Look at triggers, the pause and the open clip while no packet comes."""

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-import contextlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 import logging
 import random
@@ -14,7 +13,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from .media import Kind, MediaPacket, Track
-from .rtp import Payloads, interleaved, rtcp_keepalive, rtp_packet
+from .outbox import Frame, Outbox
+from .rtp import Payloads, interleaved, interleaved_rtp, rtcp_keepalive
 
 if TYPE_CHECKING:
     from .server import RtspServer
@@ -93,33 +93,31 @@ class Session:
         """Send nothing until the next keyframe, so the client's decoder starts cleanly."""
         self.need_keyframe = "video" in self.channels
 
-    def rtp(self, packet: MediaPacket, payloads: Payloads) -> bytes:
-        """Return the interleaved RTP packets this session sends for a media packet."""
+    def rtp(self, frames: list[Frame], packet: MediaPacket, payloads: Payloads) -> None:
+        """Add the interleaved RTP this session sends for a media packet to `frames`."""
         channel = self.channels.get(packet.kind)
         if channel is None or not self.playing:
-            return b""
+            return
         if self.need_keyframe:
             if packet.kind != "video" or not packet.keyframe:
-                return b""
+                return
             self.need_keyframe = False
-        timestamp = channel.timestamp(packet.pts)
-        frames = []
-        for marker, payload in payloads:
-            rtp = rtp_packet(
-                payload,
-                payload_type=channel.track.payload_type,
-                marker=marker,
-                seq=channel.seq,
-                timestamp=timestamp,
-                ssrc=channel.ssrc,
-            )
-            frames.append(interleaved(channel.number, rtp))
-            channel.seq = (channel.seq + 1) & 0xFFFF
-        return b"".join(frames)
+        channel.seq = interleaved_rtp(
+            frames,
+            payloads,
+            channel=channel.number,
+            payload_type=channel.track.payload_type,
+            seq=channel.seq,
+            timestamp=channel.timestamp(packet.pts),
+            ssrc=channel.ssrc,
+        )
 
 
 class Connection:
-    """One client's TCP connection: its requests, its session and its RTP."""
+    """One client's TCP connection: its requests, its session and its RTP.
+
+    Requests are read and answered on the server's loop; media may be sent from any thread.
+    """
 
     def __init__(
         self,
@@ -135,6 +133,8 @@ class Connection:
         self.task = task
         self.session: Session | None = None
         self.sent_at = time.monotonic()  # when media was last queued for the client
+        # Every byte to the client goes through here, responses too, so none overtakes another.
+        self.outbox = Outbox(asyncio.get_running_loop(), writer.get_extra_info("socket").fileno())
 
     async def run(self) -> None:
         """Answer requests until the client leaves, idles past the timeout or sends junk."""
@@ -144,22 +144,20 @@ class Connection:
                     request = await self._read()
                 if request is not None:
                     response = await self._handle(request)
-                    self.writer.write(self._encode(request, response))
+                    self.outbox.write([self._encode(request, response)])
                     if response.then is not None:
                         response.then()
         except (asyncio.LimitOverrunError, ValueError, BadRequest) as err:
             # Odd input gets an answer a client can log; the connection ends all the same.
             _LOGGER.debug("RTSP client sent junk: %r", err)
-            self.writer.write(self._encode(Request("", "", {}), Response(400)))
-            with contextlib.suppress(TimeoutError, ConnectionError):
-                async with asyncio.timeout(1):
-                    await self.writer.drain()
+            self.outbox.write([self._encode(Request("", "", {}), Response(400))])
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError) as err:
             _LOGGER.debug("RTSP client gone: %r", err)
 
     def close(self) -> None:
         """End the session and drop the connection at once, queued data and all."""
         self._end_session()
+        self.outbox.close()
         self.writer.transport.abort()
 
     def restart(self) -> None:
@@ -167,16 +165,23 @@ class Connection:
         if self.session is not None:
             self.session.restart()
 
-    def send(self, packet: MediaPacket, payloads: Payloads) -> None:
-        """Queue a packet's RTP, unless the client is too far behind to take more."""
-        if self.session is None:
+    def send(self, packets: Iterable[tuple[MediaPacket, Payloads]]) -> None:
+        """Send packets' RTP in one write, unless the client is too far behind to take more.
+
+        From any thread, one at a time: a server that sends from another thread than its
+        loop's keeps the session's numbering to that thread.
+        """
+        session = self.session
+        if session is None:
             return
-        if self.writer.transport.get_write_buffer_size() > self.server.write_limit:
-            self.session.restart()  # a slow client loses pictures, never the others' time
+        if self.outbox.queued > self.server.write_limit:
+            session.restart()  # a slow client loses pictures, never the others' time
             return
-        data = self.session.rtp(packet, payloads)
-        if data:
-            self.writer.write(data)
+        frames: list[Frame] = []
+        for packet, payloads in packets:
+            session.rtp(frames, packet, payloads)
+        if frames:
+            self.outbox.write(frames)
             self.sent_at = time.monotonic()
 
     def keepalive(self) -> None:
@@ -184,9 +189,12 @@ class Connection:
         session = self.session
         if session is None or not session.playing:
             return
-        for channel in session.channels.values():
-            report = rtcp_keepalive(channel.ssrc, self.server.cname)
-            self.writer.write(interleaved(channel.number + 1, report))
+        self.outbox.write(
+            [
+                interleaved(channel.number + 1, rtcp_keepalive(channel.ssrc, self.server.cname))
+                for channel in session.channels.values()
+            ]
+        )
 
     async def _read(self) -> Request | None:
         """Read one request, or one interleaved frame (RTCP) from the client and return None."""

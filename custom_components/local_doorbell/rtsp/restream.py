@@ -6,9 +6,11 @@ session (the recorder's) however many watch. A new reader starts at the newest k
 restream holds (a GOP cache: references to the recorder's own packets, no copies), so it
 decodes a picture at once instead of waiting for the device's next keyframe.
 
-The server runs on its own thread and event loop: per-packet work never lands on Home
-Assistant's loop. Packets come from the recorder's ingest thread; while anyone watches, the
-ingest hands them on as they arrive instead of once a second (`on_watched`).
+The server answers RTSP on its own thread and event loop, never Home Assistant's. Media
+goes out on the recorder's ingest thread, as the ingest hands it on (within a tenth of a
+second while anyone watches, `on_watched`, instead of once a second): a hop to the server's
+loop per batch cost several times the sending itself. Each packet is packetized once for
+all readers, into RTP as large as interleaved TCP carries, and written to each in one go.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 import contextlib
-import itertools
 import logging
 import secrets
 import threading
@@ -27,6 +28,7 @@ from ..recording.streams import StreamInfo
 from .connection import Connection, Session
 from .digest import DigestAuthenticator
 from .media import Kind, MediaPacket, Track
+from .rtp import Payloads
 from .sdp import describe as session_description
 from .server import RtspServer
 from .tracks import Served, served
@@ -64,14 +66,15 @@ class Restream(RtspServer):
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
         self._ready: asyncio.Event | None = None  # set while there is something to describe
-        self._served: Served | None = None  # on the server's loop
         # Shared with the ingest thread, under the lock.
         self._lock = threading.Lock()
-        self._gop: list[tuple[int, Packet]] = []  # the newest keyframe and what followed
+        self._served: Served | None = None
+        self._clocks: dict[Kind, int] = {}  # the served tracks' RTP clock rates
+        self._gop: list[Packet] = []  # the newest keyframe and what followed
         self._gop_bytes = 0
-        self._numbers = itertools.count()
         self._watched = False
-        self._replayed: dict[Connection, int] = {}  # the last packet number each reader had
+        self._readers: set[Connection] = set()  # sent each batch as it comes, after the replay
+        self._batch: list[Packet] = []  # for the readers, at the end of the ingest's batch
         self.sessions_total = 0  # sessions ever opened, for tests and the benchmark
 
     @property
@@ -84,7 +87,7 @@ class Restream(RtspServer):
     @property
     def viewers(self) -> int:
         """Return the number of clients playing the stream (from any thread)."""
-        return len(self._replayed)
+        return len(self._readers)
 
     @property
     def held(self) -> int:
@@ -122,20 +125,23 @@ class Restream(RtspServer):
         self._call(self._streams, info)
 
     def on_packet(self, packet: Packet) -> None:
-        """Cache a packet and, while anyone watches, send it on now."""
+        """Cache a packet and, while anyone reads, keep it for the batch's write."""
         with self._lock:
-            number = next(self._numbers)
             if packet.stream == "video" and packet.keyframe:
                 self._gop.clear()
                 self._gop_bytes = 0
             if self._gop or (packet.stream == "video" and packet.keyframe):
-                self._gop.append((number, packet))
+                self._gop.append(packet)
                 self._gop_bytes += packet.size
                 if self._gop_bytes > MAX_GOP_BYTES:
                     self._gop.clear()  # readers then wait for the next keyframe
-            watched = self._watched
-        if watched:
-            self._call(self._send, number, packet)
+            if self._readers:
+                self._batch.append(packet)
+
+    def on_batch(self) -> None:
+        """Send the batch's packets to every reader, in one write each."""
+        with self._lock:
+            self._send_batch()
 
     def on_connection(self, up: bool) -> None:
         """Forget the cached pictures when the device goes away: they would be stale."""
@@ -169,19 +175,17 @@ class Restream(RtspServer):
     ) -> tuple[Mapping[Kind, int], Callable[[], None] | None]:
         """Start at the newest keyframe held, or wait for the next one."""
         with self._lock:
-            replay = list(self._gop)
-            self._replayed[connection] = next(self._numbers)
+            first = self._gop[0] if self._gop else None
             self._watch(True)
-        if not replay:
+        if first is None:
             session.restart()
-            return {}, None
-        first = replay[0][1]
+            return {}, lambda: self._start(connection)
         seconds = first.pts * first.time_base
         start = {
             kind: round(seconds * channel.track.clock_rate)
             for kind, channel in session.channels.items()
         }
-        return start, lambda: self._replay(connection, replay)
+        return start, lambda: self._start(connection)
 
     def read_timeout(self, connection: Connection) -> float:
         """Give a playing client twice its session timeout: media shows it is there."""
@@ -194,10 +198,9 @@ class Restream(RtspServer):
 
     def session_closed(self, session: Session) -> None:
         """Stop sending to the session's client; the ingest slows down when no one is left."""
-        for connection in [c for c in self._replayed if c.session in (None, session)]:
-            del self._replayed[connection]
-        if not self._replayed:
-            with self._lock:
+        with self._lock:
+            self._readers = {c for c in self._readers if c.session not in (None, session)}
+            if not self._readers:
                 self._watch(False)
 
     def _watch(self, watched: bool) -> None:
@@ -206,33 +209,47 @@ class Restream(RtspServer):
             self._watched = watched
             self.on_watched(watched)
 
-    def _replay(self, connection: Connection, replay: list[tuple[int, Packet]]) -> None:
-        """Send a new reader the cached pictures, from the keyframe on."""
-        for _, packet in replay:
-            self._deliver([connection], packet)
+    def _start(self, connection: Connection) -> None:
+        """Send a new reader the cached pictures, from the keyframe on, then the rest as it comes.
 
-    def _send(self, number: int, packet: Packet) -> None:
-        """Send a packet to every reader that has not had it in its replay."""
-        readers = [c for c, last in self._replayed.items() if number > last]
-        self._deliver(readers, packet)
+        Under the lock, no packet slips in between; the batch in the making goes to the
+        readers it was made for first, so none reaches the new one twice.
+        """
+        with self._lock:
+            self._send_batch()
+            connection.send(self._packetized(self._gop))
+            self._readers.add(connection)
+            self._watch(True)
 
-    def _deliver(self, connections: list[Connection], packet: Packet) -> None:
+    def _send_batch(self) -> None:
+        """Send the packets kept since the last batch to the readers (under the lock)."""
+        batch, self._batch = self._batch, []
+        if batch and self._readers:
+            media = self._packetized(batch)
+            for connection in self._readers:
+                connection.send(media)
+
+    def _packetized(self, packets: list[Packet]) -> list[tuple[MediaPacket, Payloads]]:
+        """Return the packets of the served kinds in their tracks' clocks, and their RTP payloads.
+
+        Once for all readers, under the lock; a reader's own part is only the RTP headers.
+        """
         served = self._served
-        if served is None or packet.stream not in served.packetizers:
-            return
-        data = bytes(packet.data)
-        if packet.stream == "video" and packet.keyframe:
-            data = served.keyframe(data)
-        payloads = served.packetizers[packet.stream](data)
-        media = MediaPacket(packet.stream, data, 0, packet.keyframe)
-        for connection in connections:
-            session = connection.session
-            if session is None or packet.stream not in session.channels:
+        if served is None:
+            return []
+        packetized = []
+        for packet in packets:
+            kind = packet.stream
+            packetize = served.packetizers.get(kind)
+            if packetize is None:
                 continue
-            clock = session.channels[packet.stream].track.clock_rate
+            data = bytes(packet.data)
+            if kind == "video" and packet.keyframe:
+                data = served.keyframe(data)
             tb = packet.time_base
-            pts = packet.pts * clock * tb.numerator // tb.denominator
-            connection.send(MediaPacket(media.kind, data, pts, media.keyframe), payloads)
+            pts = packet.pts * self._clocks[kind] * tb.numerator // tb.denominator
+            packetized.append((MediaPacket(kind, data, pts, packet.keyframe), packetize(data)))
+        return packetized
 
     def _streams(self, info: StreamInfo) -> None:
         """Serve a stream's tracks; readers of other tracks must start anew."""
@@ -241,7 +258,11 @@ class Restream(RtspServer):
             _LOGGER.info("The doorbell's stream changed; live viewers reconnect")
             for connection in list(self.connections):
                 connection.task.cancel()
-        self._served = new
+        with self._lock:
+            self._served = new
+            self._clocks = (
+                {} if new is None else {t.kind: t.clock_rate for t in new.tracks.values()}
+            )
         assert self._ready is not None
         if new is None:
             self._ready.clear()

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 import struct
 
-MAX_PAYLOAD = 1400  # keeps every RTP packet inside a 1500-byte Ethernet frame
+MAX_PAYLOAD = 1400  # keeps every RTP packet inside a 1500-byte Ethernet frame, as devices do
+RTP_HEADER = 12
+# Interleaved over TCP no MTU applies, only the frame's 16-bit length: payloads this large
+# cut the packets (and the Python per packet) some 40-fold. FFmpeg, GStreamer and go2rtc
+# read them.
+INTERLEAVED_MAX_PAYLOAD = 0xFFFF - RTP_HEADER
 
 NAL_IDR = 5
 NAL_SEI = 6
@@ -32,6 +37,8 @@ Payloads = list[tuple[bool, bytes]]
 Packetizer = Callable[[bytes], Payloads]
 """Turns one media packet's data into RTP payloads."""
 
+_INTERLEAVED_RTP = struct.Struct("!cBHBBHII")  # `$`, channel, length, then the RTP header
+
 
 def split_annexb(data: bytes) -> list[bytes]:
     """Return the NAL units of an Annex-B byte stream, without start codes."""
@@ -57,20 +64,21 @@ def h265_nal_type(nal: bytes) -> int:
     return (nal[0] >> 1) & 0x3F
 
 
-def h264_payloads(access_unit: bytes) -> Payloads:
-    """Packetize one Annex-B access unit: single NAL units, FU-A above `MAX_PAYLOAD`."""
+def h264_payloads(access_unit: bytes, max_payload: int = MAX_PAYLOAD) -> Payloads:
+    """Packetize one Annex-B access unit: single NAL units, FU-A above `max_payload`."""
     payloads: Payloads = []
     for nal in split_annexb(access_unit):
         kind = nal_type(nal)
         if kind in _DROPPED_NALS:
             continue
         # FU indicator (the NAL's F and NRI bits, type 28), then the FU header's type.
-        _fragment(payloads, nal, 1, bytes(((nal[0] & 0xE0) | _FU_A,)), kind)
+        indicator = bytes(((nal[0] & 0xE0) | _FU_A,))
+        _fragment(payloads, nal, 1, indicator, kind, max_payload=max_payload)
     return _marked(payloads)
 
 
-def h265_payloads(access_unit: bytes) -> Payloads:
-    """Packetize one Annex-B H.265 access unit: single NAL units, FUs above `MAX_PAYLOAD`."""
+def h265_payloads(access_unit: bytes, max_payload: int = MAX_PAYLOAD) -> Payloads:
+    """Packetize one Annex-B H.265 access unit: single NAL units, FUs above `max_payload`."""
     payloads: Payloads = []
     for nal in split_annexb(access_unit):
         kind = h265_nal_type(nal)
@@ -78,17 +86,19 @@ def h265_payloads(access_unit: bytes) -> Payloads:
             continue
         # The payload header: the NAL's own header with type 49 (F, layer and TID kept).
         header = bytes(((nal[0] & 0x81) | (_H265_FU << 1), nal[1]))
-        _fragment(payloads, nal, 2, header, kind)
+        _fragment(payloads, nal, 2, header, kind, max_payload=max_payload)
     return _marked(payloads)
 
 
-def _fragment(payloads: Payloads, nal: bytes, header_size: int, header: bytes, kind: int) -> None:
+def _fragment(
+    payloads: Payloads, nal: bytes, header_size: int, header: bytes, kind: int, *, max_payload: int
+) -> None:
     """Add a NAL unit whole, or in fragmentation units: start (0x80) and end (0x40) marked."""
-    if len(nal) <= MAX_PAYLOAD:
+    if len(nal) <= max_payload:
         payloads.append((False, nal))
         return
     body = nal[header_size:]
-    chunk = MAX_PAYLOAD - header_size - 1
+    chunk = max_payload - header_size - 1
     for offset in range(0, len(body), chunk):
         fu_header = kind
         if offset == 0:
@@ -114,12 +124,30 @@ def g711_payloads(samples: bytes) -> Payloads:
     return [(False, samples)]
 
 
-def rtp_packet(
-    payload: bytes, *, payload_type: int, marker: bool, seq: int, timestamp: int, ssrc: int
-) -> bytes:
-    """Return an RTP packet: version 2, no padding, extension or CSRCs."""
-    second = payload_type | (0x80 if marker else 0)
-    return struct.pack("!BBHII", 0x80, second, seq, timestamp, ssrc) + payload
+def interleaved_rtp(
+    frames: list[bytes | memoryview],
+    payloads: Payloads,
+    *,
+    channel: int,
+    payload_type: int,
+    seq: int,
+    timestamp: int,
+    ssrc: int,
+) -> int:
+    """Add interleaved RTP packets, header and payload apart, to `frames`; return the next seq.
+
+    Version 2, no padding, extension or CSRCs; the marker as the payload says. The payloads
+    are not copied: the socket gathers them (`writelines`).
+    """
+    pack = _INTERLEAVED_RTP.pack
+    for marker, payload in payloads:
+        second = payload_type | 0x80 if marker else payload_type
+        frames.append(
+            pack(b"$", channel, RTP_HEADER + len(payload), 0x80, second, seq, timestamp, ssrc)
+        )
+        frames.append(payload)
+        seq = (seq + 1) & 0xFFFF
+    return seq
 
 
 def interleaved(channel: int, packet: bytes) -> bytes:

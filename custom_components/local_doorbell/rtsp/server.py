@@ -127,7 +127,7 @@ class RtspServer:
         if connections:
             payloads = packetize(packet.data)
             for connection in connections:
-                connection.send(packet, payloads)
+                connection.send([(packet, payloads)])
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import functools
 import logging
 
 from ..recording.streams import StreamInfo
@@ -11,6 +12,7 @@ from .rtp import (
     H265_PPS,
     H265_SPS,
     H265_VPS,
+    INTERLEAVED_MAX_PAYLOAD,
     NAL_PPS,
     NAL_SPS,
     Packetizer,
@@ -58,17 +60,18 @@ def served(info: StreamInfo) -> Served | None:
     """Return the tracks of a stream, or None if its video cannot be restreamed.
 
     Audio passes as the device sends it: AAC, G.711 µ-law or A-law; any other audio codec
-    is left out (the video still plays).
+    is left out (the video still plays). Video goes in RTP packets as large as interleaved
+    TCP carries, not the device's MTU-sized ones.
     """
     nals = split_annexb(info.video_extradata)
     if info.video_codec == "h264":
         sets = {nal_type(nal): nal for nal in nals}
         fmtp = h264_fmtp(sets.get(NAL_SPS, b""), sets.get(NAL_PPS, b""))
-        encoding, packetizer = "H264", h264_payloads
+        encoding, payloads = "H264", h264_payloads
     elif info.video_codec == "hevc":
         sets = {h265_nal_type(nal): nal for nal in nals}
         fmtp = h265_fmtp(*(sets.get(kind, b"") for kind in (H265_VPS, H265_SPS, H265_PPS)))
-        encoding, packetizer = "H265", h265_payloads
+        encoding, payloads = "H265", h265_payloads
     else:
         _LOGGER.warning("Live view cannot pass on %s video", info.video_codec)
         return None
@@ -81,6 +84,7 @@ def served(info: StreamInfo) -> Served | None:
         fmtp=fmtp,
     )
     sps_type = NAL_SPS if info.video_codec == "h264" else H265_SPS
+    packetizer = functools.partial(payloads, max_payload=INTERLEAVED_MAX_PAYLOAD)
     result = Served({0: video}, {"video": packetizer}, info.video_extradata, sps_type)
     audio = _audio(info)
     if audio is not None:
