@@ -31,10 +31,10 @@ import statistics
 import tempfile
 import time
 
-from custom_components.local_doorbell.recording.database import DB_NAME, insert, open_index
-from custom_components.local_doorbell.recording.layout import Clip, write_sidecar
-from custom_components.local_doorbell.recording.library import Library
-from custom_components.local_doorbell.recording.retention import (
+from custom_components.local_doorbell.recording.archive.database import DB_NAME, insert, open_index
+from custom_components.local_doorbell.recording.archive.layout import Clip, write_sidecar
+from custom_components.local_doorbell.recording.archive.library import Library
+from custom_components.local_doorbell.recording.archive.retention import (
     RetentionPolicy,
     apply_retention,
 )

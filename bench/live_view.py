@@ -45,7 +45,7 @@ import time
 from urllib.parse import urlsplit
 import urllib.request
 
-from custom_components.local_doorbell.recording.recorder import Recorder
+from custom_components.local_doorbell.recording.capture.recorder import Recorder
 from custom_components.local_doorbell.rtsp.restream import USER, Restream
 from tests.helpers.rtsp import RawClient, access_units, annexb, decode_h264
 

@@ -39,8 +39,8 @@ from typing import IO
 
 import aiohttp
 
-from custom_components.local_doorbell.recording.clip import ClipResult
-from custom_components.local_doorbell.recording.recorder import Recorder
+from custom_components.local_doorbell.recording.capture.clip import ClipResult
+from custom_components.local_doorbell.recording.capture.recorder import Recorder
 
 WIDTH, HEIGHT, FPS = 1920, 1080, 15
 BITRATE = 2_000_000  # the virtual doorbell's default

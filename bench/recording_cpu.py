@@ -48,9 +48,9 @@ import time
 
 import av
 
-from custom_components.local_doorbell.recording.clip import ClipResult
-from custom_components.local_doorbell.recording.ingest import Ingest
-from custom_components.local_doorbell.recording.recorder import Recorder
+from custom_components.local_doorbell.recording.capture.clip import ClipResult
+from custom_components.local_doorbell.recording.capture.ingest import Ingest
+from custom_components.local_doorbell.recording.capture.recorder import Recorder
 
 from ._common import cpu_seconds, doorbell, ffmpeg_copy
 

@@ -49,7 +49,7 @@ from custom_components.local_doorbell.const import (
     DOMAIN,
 )
 from custom_components.local_doorbell.devices.base import DoorbellEvent, EventKind
-from custom_components.local_doorbell.recording.keyframe import THUMBNAIL_WIDTH
+from custom_components.local_doorbell.recording.capture.keyframe import THUMBNAIL_WIDTH
 from virtual_doorbell.picture import read_frame_counter
 
 from ._common import PASSWORD, Doorbell, doorbell, free_port, no_ring_debounce, print_latency_table

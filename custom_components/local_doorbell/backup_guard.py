@@ -24,7 +24,7 @@ from homeassistant.helpers.start import async_at_started
 from .clips import libraries
 from .const import DOMAIN
 from .issues import async_raise_issue
-from .recording.storage import inside_config_dir
+from .recording.archive.storage import inside_config_dir
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -28,11 +28,11 @@ from .entity import entity_id_of
 from .issues import async_raise_issue
 from .models import DoorbellOptions
 from .privacy.audit import AuditAction, AuditLog
-from .recording.clip import ClipResult
-from .recording.library import Clip, Library, UnknownClip
-from .recording.recorder import Live, Recorder
-from .recording.retention import apply_retention
-from .recording.storage import free_bytes
+from .recording.archive.library import Clip, Library, UnknownClip
+from .recording.archive.retention import apply_retention
+from .recording.archive.storage import free_bytes
+from .recording.capture.clip import ClipResult
+from .recording.capture.recorder import Live, Recorder
 from .ring import RingMoments
 
 _LOGGER = logging.getLogger(__name__)

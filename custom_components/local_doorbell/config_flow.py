@@ -63,7 +63,7 @@ from .errors import error_key
 from .generic_tracking import BUTTON_DOMAINS, MOTION_DOMAINS
 from .models import RECORD_TRIGGERS, RETENTION_KEYS, DoorbellOptions, default_storage_root
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
-from .recording.storage import StorageError
+from .recording.archive.storage import StorageError
 from .storage_root import async_check_root
 
 _LOGGER = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from .devices.base import (
     InvalidAuth,
 )
 from .privacy.audit import AuditAction, AuditLog
-from .recording.library import Clip, Library, UnsafePath
+from .recording.archive.library import Clip, Library, UnsafePath
 from .vendor_cloud import async_enforce_cloud_off
 
 _LOGGER = logging.getLogger(__name__)

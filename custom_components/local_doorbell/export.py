@@ -19,8 +19,8 @@ from .compat import vol
 from .const import DOMAIN
 from .errors import translated
 from .privacy.audit import AuditAction, AuditEntry, AuditLog
-from .recording.library import Clip, Library, LibraryError
-from .recording.relocate import copy_file
+from .recording.archive.library import Clip, Library, LibraryError
+from .recording.archive.relocate import copy_file
 
 _LOGGER = logging.getLogger(__name__)
 

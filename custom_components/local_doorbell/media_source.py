@@ -21,8 +21,8 @@ from homeassistant.util import dt as dt_util
 
 from .clips import async_find_clip, libraries
 from .const import DOMAIN
-from .recording.library import Clip, Library
-from .recording.retention import RetentionPolicy
+from .recording.archive.library import Clip, Library
+from .recording.archive.retention import RetentionPolicy
 from .views import clip_url, thumbnail_url
 
 TITLE = "Local Doorbell"

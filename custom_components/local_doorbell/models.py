@@ -28,8 +28,8 @@ from .const import (
     CONF_WARM_SECONDS,
 )
 from .devices.base import DeviceIdentity, EventKind
-from .recording.retention import GIB, RetentionPolicy
-from .recording.storage import default_root
+from .recording.archive.retention import GIB, RetentionPolicy
+from .recording.archive.storage import default_root
 from .rtsp.restream import Restream
 
 if TYPE_CHECKING:

@@ -23,9 +23,9 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .devices.base import DoorbellEvent, EventKind
-from .recording.keyframe import Picture
-from .recording.layout import clip_id_parts
-from .recording.recorder import Recorder
+from .recording.archive.layout import clip_id_parts
+from .recording.capture.keyframe import Picture
+from .recording.capture.recorder import Recorder
 
 _LOGGER = logging.getLogger(__name__)
 

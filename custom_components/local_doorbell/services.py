@@ -19,7 +19,7 @@ from .compat import vol
 from .const import DOMAIN
 from .export import EXPORT_SCHEMA, SERVICE_EXPORT_CLIP, async_export_clip
 from .privacy.audit import AuditAction
-from .recording.library import Clip, Library
+from .recording.archive.library import Clip, Library
 
 ATTR_CLIP_ID = "clip_id"
 ATTR_REQUESTED_BY = "requested_by"

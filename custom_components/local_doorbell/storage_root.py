@@ -24,9 +24,9 @@ from .const import CONF_STORAGE_ROOT, DOMAIN
 from .issues import async_raise_issue
 from .models import LocalDoorbellConfigEntry
 from .privacy.audit import AUDIT_DB
-from .recording.database import DB_NAME
-from .recording.relocate import RelocateError, relocate
-from .recording.storage import (
+from .recording.archive.database import DB_NAME
+from .recording.archive.relocate import RelocateError, relocate
+from .recording.archive.storage import (
     StorageError,
     default_root,
     legacy_default_root,

@@ -10,8 +10,8 @@ from homeassistant.core import HomeAssistant, callback
 
 from .clips import async_find_clip, may_see_clips
 from .const import DOMAIN
-from .recording.layout import is_clip_id
-from .recording.library import UnsafePath
+from .recording.archive.layout import is_clip_id
+from .recording.archive.library import UnsafePath
 
 CLIP_URL = f"/api/{DOMAIN}/clips/{{clip_id}}.mp4"
 THUMBNAIL_URL = f"/api/{DOMAIN}/thumbnails/{{clip_id}}.jpg"

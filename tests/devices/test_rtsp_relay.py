@@ -31,7 +31,7 @@ from custom_components.local_doorbell.devices.rtsp_relay import (
     RtspRelay,
 )
 from custom_components.local_doorbell.privacy.egress import EgressRefused
-from custom_components.local_doorbell.recording.ingest import Ingest
+from custom_components.local_doorbell.recording.capture.ingest import Ingest
 from tests.conftest import PASSWORD, TEST_VIDEO, RedirectingRtsp
 from tests.helpers.video import first_picture
 from tests.recording.harness import wait_for

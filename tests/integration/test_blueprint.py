@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
-from custom_components.local_doorbell.recording.library import Library
+from custom_components.local_doorbell.recording.archive.library import Library
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import current, entity_id, wait_for

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
-from custom_components.local_doorbell.recording.library import Library, UnknownClip
+from custom_components.local_doorbell.recording.archive.library import Library, UnknownClip
 from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 

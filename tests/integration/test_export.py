@@ -30,7 +30,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditEntry, AuditLog
-from custom_components.local_doorbell.recording.library import Library
+from custom_components.local_doorbell.recording.archive.library import Library
 from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 

@@ -15,7 +15,7 @@ from custom_components.local_doorbell.const import (
     CONF_RETENTION_MOTION_HOURS,
     DOMAIN,
 )
-from custom_components.local_doorbell.recording.library import Clip, Library
+from custom_components.local_doorbell.recording.archive.library import Clip, Library
 from tests.helpers.clips import MEDIA_ROOT, children
 from virtual_doorbell import VirtualDoorbell
 

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import CONF_RECORD_TRIGGERS, DOMAIN
-from custom_components.local_doorbell.recording.layout import clip_id_parts
+from custom_components.local_doorbell.recording.archive.layout import clip_id_parts
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.picture import read_frame_counter
 

@@ -16,7 +16,7 @@ from custom_components.local_doorbell.privacy.audit import (
     AuditEntry,
     AuditLog,
 )
-from custom_components.local_doorbell.recording.library import Library
+from custom_components.local_doorbell.recording.archive.library import Library
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.local_doorbell.recording.library import Library
+from custom_components.local_doorbell.recording.archive.library import Library
 
 from .media import trusted_clock
 

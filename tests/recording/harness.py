@@ -15,8 +15,8 @@ from typing import Any
 
 import av
 
-from custom_components.local_doorbell.recording.clip import ClipResult
-from custom_components.local_doorbell.recording.recorder import Recorder
+from custom_components.local_doorbell.recording.capture.clip import ClipResult
+from custom_components.local_doorbell.recording.capture.recorder import Recorder
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.video import read_frame_counter
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from custom_components.local_doorbell.recording.clock import RetentionClock
-from custom_components.local_doorbell.recording.library import Clip, Library
+from custom_components.local_doorbell.recording.archive.clock import RetentionClock
+from custom_components.local_doorbell.recording.archive.library import Clip, Library
 
 FPS = 10
 T0 = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ def truncate(path: Path, keep: float = 0.6) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class FakeResult:
-    """What the clip writer hands over: the shape of recording.clip.ClipResult."""
+    """What the clip writer hands over: the shape of recording.capture.clip.ClipResult."""
 
     mp4: Path
     thumbnail: Path | None

@@ -13,8 +13,8 @@ from av.video.codeccontext import VideoCodecContext
 from av.video.stream import VideoStream
 import numpy as np
 
-from custom_components.local_doorbell.recording.packet import Packet
-from custom_components.local_doorbell.recording.streams import (
+from custom_components.local_doorbell.recording.capture.packet import Packet
+from custom_components.local_doorbell.recording.capture.streams import (
     StreamInfo,
     as_fraction,
     describe_streams,

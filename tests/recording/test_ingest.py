@@ -16,11 +16,11 @@ import av
 import numpy as np
 import pytest
 
-from custom_components.local_doorbell.recording import ingest as ingest_module
-from custom_components.local_doorbell.recording.ingest import Ingest
-from custom_components.local_doorbell.recording.keyframe import decode_keyframe
-from custom_components.local_doorbell.recording.packet import Packet
-from custom_components.local_doorbell.recording.streams import StreamInfo
+from custom_components.local_doorbell.recording.capture import ingest as ingest_module
+from custom_components.local_doorbell.recording.capture.ingest import Ingest
+from custom_components.local_doorbell.recording.capture.keyframe import decode_keyframe
+from custom_components.local_doorbell.recording.capture.packet import Packet
+from custom_components.local_doorbell.recording.capture.streams import StreamInfo
 from virtual_doorbell import VirtualDoorbell
 
 from .harness import wait_for, wait_for_sync

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.local_doorbell.recording import layout, library as library_module
-from custom_components.local_doorbell.recording.database import timestamp
-from custom_components.local_doorbell.recording.library import (
+from custom_components.local_doorbell.recording.archive import layout, library as library_module
+from custom_components.local_doorbell.recording.archive.database import timestamp
+from custom_components.local_doorbell.recording.archive.library import (
     Clip,
     InvalidName,
     Library,
@@ -27,7 +27,10 @@ from custom_components.local_doorbell.recording.library import (
     UnknownClip,
     UnsafePath,
 )
-from custom_components.local_doorbell.recording.scan import Source, describe as real_describe
+from custom_components.local_doorbell.recording.archive.scan import (
+    Source,
+    describe as real_describe,
+)
 
 from .media import FPS, JPEG, T0, FakeResult, record_clip, truncate, write_fragmented_mp4
 

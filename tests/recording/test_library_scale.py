@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
-from custom_components.local_doorbell.recording import retention
-from custom_components.local_doorbell.recording.library import Clip, Library
-from custom_components.local_doorbell.recording.retention import RetentionPolicy, apply_retention
+from custom_components.local_doorbell.recording.archive import retention
+from custom_components.local_doorbell.recording.archive.library import Clip, Library
+from custom_components.local_doorbell.recording.archive.retention import (
+    RetentionPolicy,
+    apply_retention,
+)
 
 from .media import JPEG, T0, FakeResult
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import av
 import pytest
 
-from custom_components.local_doorbell.recording import ingest as ingest_module
-from custom_components.local_doorbell.recording.keyframe import Pictures
-from custom_components.local_doorbell.recording.preroll import PrerollBuffer
+from custom_components.local_doorbell.recording.capture import ingest as ingest_module
+from custom_components.local_doorbell.recording.capture.keyframe import Pictures
+from custom_components.local_doorbell.recording.capture.preroll import PrerollBuffer
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.picture import read_frame_counter
 

@@ -7,8 +7,8 @@ from fractions import Fraction
 import av
 import pytest
 
-from custom_components.local_doorbell.recording.packet import Packet, StreamKind
-from custom_components.local_doorbell.recording.preroll import PrerollBuffer
+from custom_components.local_doorbell.recording.capture.packet import Packet, StreamKind
+from custom_components.local_doorbell.recording.capture.preroll import PrerollBuffer
 
 FPS = 10
 GOP = 10  # a keyframe each second

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from custom_components.local_doorbell.recording import ingest as ingest_module
+from custom_components.local_doorbell.recording.capture import ingest as ingest_module
 from virtual_doorbell import VirtualDoorbell
 
 from .harness import FPS, decode, recording, wait_for

@@ -11,7 +11,7 @@ from typing import cast
 
 import pytest
 
-from custom_components.local_doorbell.recording.recorder import Recorder
+from custom_components.local_doorbell.recording.capture.recorder import Recorder
 
 from .harness import Clips, decode
 from .synthetic import FPS, Source, encode, load

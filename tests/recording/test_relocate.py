@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.local_doorbell.recording import relocate as relocate_module
-from custom_components.local_doorbell.recording.library import Library
-from custom_components.local_doorbell.recording.relocate import (
+from custom_components.local_doorbell.recording.archive import relocate as relocate_module
+from custom_components.local_doorbell.recording.archive.library import Library
+from custom_components.local_doorbell.recording.archive.relocate import (
     RelocateError,
     copy_file,
     relocate,

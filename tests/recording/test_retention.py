@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
-from custom_components.local_doorbell.recording.clock import RetentionClock
-from custom_components.local_doorbell.recording.library import Clip, Library, ProtectedClip
-from custom_components.local_doorbell.recording.retention import (
+from custom_components.local_doorbell.recording.archive.clock import RetentionClock
+from custom_components.local_doorbell.recording.archive.library import Clip, Library, ProtectedClip
+from custom_components.local_doorbell.recording.archive.retention import (
     GIB,
     ONLY_PROTECTED_LEFT,
     RetentionPolicy,

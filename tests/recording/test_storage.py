@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from custom_components.local_doorbell.recording import storage
-from custom_components.local_doorbell.recording.storage import (
+from custom_components.local_doorbell.recording.archive import storage
+from custom_components.local_doorbell.recording.archive.storage import (
     StorageError,
     default_root,
     free_bytes,

@@ -9,9 +9,9 @@ from fractions import Fraction
 import av
 import pytest
 
-from custom_components.local_doorbell.recording.logsafe import mask_url
-from custom_components.local_doorbell.recording.startup import Demuxed, Startup
-from custom_components.local_doorbell.recording.timeline import Timeline
+from custom_components.local_doorbell.privacy.logsafe import mask_url
+from custom_components.local_doorbell.recording.capture.startup import Demuxed, Startup
+from custom_components.local_doorbell.recording.capture.timeline import Timeline
 
 VIDEO = Fraction(1, 90_000)
 AUDIO = Fraction(1, 8000)

@@ -10,16 +10,16 @@ import av
 from PIL import Image
 import pytest
 
-from custom_components.local_doorbell.recording import keyframe as keyframe_module
-from custom_components.local_doorbell.recording.audio import AacTranscoder
-from custom_components.local_doorbell.recording.keyframe import (
+from custom_components.local_doorbell.recording.capture import keyframe as keyframe_module
+from custom_components.local_doorbell.recording.capture.audio import AacTranscoder
+from custom_components.local_doorbell.recording.capture.keyframe import (
     KeyframeDecoder,
     Pictures,
     SnapshotCache,
     decode_keyframe,
 )
-from custom_components.local_doorbell.recording.packet import Packet
-from custom_components.local_doorbell.recording.writer import ClipWriter
+from custom_components.local_doorbell.recording.capture.packet import Packet
+from custom_components.local_doorbell.recording.capture.writer import ClipWriter
 
 from .harness import decode
 from .synthetic import FPS, Source, encode, load

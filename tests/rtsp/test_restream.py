@@ -16,8 +16,8 @@ import av
 import numpy as np
 import pytest
 
-from custom_components.local_doorbell.recording.packet import Packet
-from custom_components.local_doorbell.recording.streams import StreamInfo
+from custom_components.local_doorbell.recording.capture.packet import Packet
+from custom_components.local_doorbell.recording.capture.streams import StreamInfo
 from custom_components.local_doorbell.rtsp import restream as restream_module
 from custom_components.local_doorbell.rtsp.restream import PATH, USER, Restream
 from custom_components.local_doorbell.rtsp.rtp import INTERLEAVED_MAX_PAYLOAD

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from custom_components.local_doorbell.recording.streams import StreamInfo
+from custom_components.local_doorbell.recording.capture.streams import StreamInfo
 from custom_components.local_doorbell.rtsp.rtp import (
     MAX_PAYLOAD,
     h265_nal_type,

@@ -10,7 +10,7 @@ import aiohttp
 import av
 from yarl import URL
 
-from ..recording.logsafe import mask_url
+from ..privacy.logsafe import mask_url
 from .base import CannotConnect, DeviceIdentity, DoorbellEvent, EventKind, InvalidAuth, StreamUrls
 from .rtsp_relay import STREAM_SCHEMES, RtspRelay
 from .snapshots import fetch_jpeg

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite3
 import threading
 
-from ..recording.database import is_damage, set_aside
+from ..recording.archive.database import is_damage, set_aside
 
 _LOGGER = logging.getLogger(__name__)
 

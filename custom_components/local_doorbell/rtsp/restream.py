@@ -23,8 +23,8 @@ import secrets
 import threading
 import time
 
-from ..recording.packet import Packet
-from ..recording.streams import StreamInfo
+from ..recording.capture.packet import Packet
+from ..recording.capture.streams import StreamInfo
 from .connection import Connection, Session
 from .digest import DigestAuthenticator
 from .media import Kind, MediaPacket, Track

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import functools
 import logging
 
-from ..recording.streams import StreamInfo
+from ..recording.capture.streams import StreamInfo
 from .media import Kind, Track
 from .rtp import (
     H265_PPS,

@@ -17,9 +17,9 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer
 from av.video.stream import VideoStream
 
-from ..devices.backoff import Backoff
+from ...devices.backoff import Backoff
+from ...privacy.logsafe import mask_url
 from .keyframe import decode_keyframe
-from .logsafe import mask_url
 from .packet import AvPacket, Packet, StreamKind
 from .startup import Demuxed, Startup
 from .streams import StreamInfo, as_fraction, describe_streams

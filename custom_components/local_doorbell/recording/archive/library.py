@@ -70,7 +70,7 @@ class ProtectedClip(LibraryError):
 
 
 class ClipResultLike(Protocol):
-    """What `Library.add` needs from the clip writer's result (`recording.clip.ClipResult`)."""
+    """What `Library.add` needs from the clip writer's result (`capture.clip.ClipResult`)."""
 
     @property
     def mp4(self) -> Path:

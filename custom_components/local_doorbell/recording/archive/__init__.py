@@ -1,0 +1,1 @@
+"""Archive: the clips kept on disk, their index and retention."""
