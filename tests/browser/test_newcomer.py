@@ -127,9 +127,15 @@ async def onboard(page: Page, url: str) -> None:
     """Create the owner account and accept the defaults of every onboarding step."""
     await page.goto(url)
     await page.get_by_role("button", name="Create my smart home").click()
-    for field, value in (*OWNER.items(), ("password_confirm", OWNER["password"])):
-        await page.locator(f"input[name={field}]").fill(value)
+    fields = {**OWNER, "password_confirm": OWNER["password"]}
+    for _ in range(3):  # the form can re-render while it is filled (seen on 2026.2): refill
+        for field, value in fields.items():
+            await page.locator(f"input[name={field}]").fill(value)
+        filled = {name: await page.locator(f"input[name={name}]").input_value() for name in fields}
+        if filled == fields:
+            break
     await shot(page, "01-onboarding-account")
+    assert filled == fields, filled
     await page.get_by_role("button", name="Create account").click()
     finish = page.get_by_role("button", name="Finish")
     following = page.get_by_role("button", name="Next")
