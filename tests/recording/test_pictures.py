@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from functools import partial
 import io
+import logging
 from pathlib import Path
 
 import av
 import pytest
+from turbojpeg import TurboJPEG
 
-from custom_components.local_doorbell.recording.capture import ingest as ingest_module
+from custom_components.local_doorbell.recording.capture import (
+    ingest as ingest_module,
+    keyframe as keyframe_module,
+)
 from custom_components.local_doorbell.recording.capture.keyframe import Pictures
 from custom_components.local_doorbell.recording.capture.preroll import PrerollBuffer
 from virtual_doorbell import VirtualDoorbell
@@ -48,6 +54,60 @@ def test_a_run_decodes_to_the_picture_of_its_last_packet(tmp_path: Path, codec: 
         assert _counter(pictures.encode(frame, 256)) == number  # a thumbnail keeps it too
     assert pictures.decode([video[1]], source.info) is None  # no keyframe to start from
     assert pictures.jpeg(video[FPS], source.info) is not None  # and it recovers
+
+
+def _jpeg_frame(jpeg: bytes) -> av.VideoFrame:
+    with av.open(io.BytesIO(jpeg), mode="r") as container:
+        return next(container.decode(video=0))
+
+
+@pytest.fixture(params=["libjpeg-turbo", "FFmpeg"])
+def encoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pictures encoded by libjpeg-turbo, and by FFmpeg as where the library is missing."""
+    if request.param == "FFmpeg":
+        monkeypatch.setattr(keyframe_module, "_TURBOJPEG", None)
+    return str(request.param)
+
+
+@pytest.mark.parametrize(
+    ("size", "max_width", "expected"),
+    [
+        ((1366, 768), None, (1360, 768)),  # chroma rows of 683: not a whole number of 4 bytes
+        ((642, 362), 300, (296, 168)),
+        ((320, 240), 640, (320, 240)),  # never scaled up
+    ],
+)
+def test_any_size_encodes_the_picture_in_full_range(
+    tmp_path: Path,
+    encoder: str,
+    size: tuple[int, int],
+    max_width: int | None,
+    expected: tuple[int, int],
+) -> None:
+    source = load(encode(tmp_path / "s.nut", 1.0, audio=None, size=size))
+    pictures = Pictures()
+    frame = pictures.decode(source.video()[:3], source.info)
+    assert frame is not None
+    picture = _jpeg_frame(pictures.encode(frame, max_width))
+    assert (picture.width, picture.height) == expected
+    # The same picture as FFmpeg makes it, in JPEG's full range (luma 0-255, where the
+    # stream's runs 16-235), every plane: a row padded wrongly would shear the colours.
+    reference = frame.reformat(*expected, "yuvj420p", interpolation="AREA").to_ndarray()
+    difference = abs(picture.to_ndarray().astype(float) - reference.astype(float))
+    assert difference.mean() < 3
+    assert abs(picture.to_ndarray().mean() - reference.mean()) < 1
+
+
+def test_without_libjpeg_turbo_ffmpeg_encodes(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A real failed load: the library is looked for where it is not.
+    monkeypatch.setattr(
+        keyframe_module, "TurboJPEG", partial(TurboJPEG, "/nonexistent/libturbojpeg.so.0")
+    )
+    with caplog.at_level(logging.WARNING):
+        assert keyframe_module._load_turbojpeg() is None
+    assert "libturbojpeg is missing" in caplog.text
 
 
 @pytest.fixture

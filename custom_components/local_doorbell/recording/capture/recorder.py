@@ -254,10 +254,10 @@ class Recorder:
             self._finish()
 
     def _prime(self, keyframe: Packet, info: StreamInfo) -> None:
-        """Open the decoder and the thumbnail encoder now, not at the first press.
+        """Open the decoder and make a first thumbnail now, not at the first press.
 
-        The full-size encoder opens for each picture (see `keyframe`); FFmpeg's JPEG tables,
-        which its first opening in a process computes, are computed here.
+        A process's first picture pays one-off costs (the decoder's opening, the scaler's
+        and the JPEG encoder's first use) that would otherwise fall on the first clip.
         """
         self._primed = True
         frame = self._pictures.decode([keyframe], info)
