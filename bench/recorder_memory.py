@@ -1,14 +1,15 @@
 """Recorder memory per doorbell, and snapshot latency from its keyframe cache.
 
-    python -m bench.recorder_memory [--calls 200] [--captures 20]
+    python -m bench.recorder_memory [--calls 200] [--spread 20] [--captures 20]
 
 Starts a virtual doorbell as a separate process (1080p15, 2 Mbit/s, a keyframe every 2 s)
 and runs a `Recorder` on its main stream in a child process, once with a pre-roll of 5 s
 and once with 30 s. Memory per doorbell is the child's RSS growth from just before
 `start()`: after warm-up (the pre-roll full), then after 200 `latest_jpeg()` calls spread
 over 20 s, which time the snapshot cache (the first call after each new keyframe decodes
-it), then after 20 `capture()` calls spread over 10 s (a ring's full-size picture, decoded
-from its keyframe through up to a keyframe interval of pictures). At the end the pre-roll
+it, so `--spread` sets how many calls decode: one each keyframe interval), then after 20
+`capture()` calls spread over 10 s (a ring's full-size picture, decoded from its keyframe
+through up to a keyframe interval of pictures). At the end the pre-roll
 is written out as a clip with no post-roll, which tells the buffer's size. Reference in
 the same run: the device's own snapshot over HTTP with digest authentication (what the
 camera would fetch without the cache), as many calls over as long, while the second
@@ -46,7 +47,7 @@ WIDTH, HEIGHT, FPS = 1920, 1080, 15
 BITRATE = 2_000_000  # the virtual doorbell's default
 GOP = 2.0  # seconds, the virtual doorbell's default
 CALLS = 200
-SPREAD = 20.0  # seconds over which the snapshot calls are spread
+SPREAD = 20.0  # seconds over which the snapshot calls are spread: decoding calls = SPREAD / GOP
 CAPTURES = 20
 CAPTURE_SPREAD = 10.3  # seconds: not a multiple of the keyframe interval
 GOAL_MS = 50.0
@@ -79,8 +80,10 @@ def _status(field: str) -> int:
     raise LookupError(field)
 
 
-def _time_snapshots(recorder: Recorder, calls: int) -> tuple[list[float], list[float]]:
-    """Call latest_jpeg() `calls` times over SPREAD seconds; return cached and decoding ms."""
+def _time_snapshots(
+    recorder: Recorder, calls: int, spread: float
+) -> tuple[list[float], list[float]]:
+    """Call latest_jpeg() `calls` times over `spread` s; return cached and decoding ms."""
     cached: list[float] = []
     decoded: list[float] = []
     previous: bytes | None = None
@@ -94,7 +97,7 @@ def _time_snapshots(recorder: Recorder, calls: int) -> tuple[list[float], list[f
         # The cache hands out the same bytes until a new keyframe arrives.
         (cached if jpeg is previous else decoded).append(elapsed)
         previous = jpeg
-        due += SPREAD / calls
+        due += spread / calls
         time.sleep(max(0.0, due - time.monotonic()))
     return cached, decoded
 
@@ -114,7 +117,9 @@ def _time_captures(recorder: Recorder, captures: int) -> list[float]:
     return waited
 
 
-def _child(url: str, pre_roll: float, calls: int, captures: int, results: Connection) -> None:
+def _child(
+    url: str, pre_roll: float, calls: tuple[int, float], captures: int, results: Connection
+) -> None:
     """Run one recorder, then write its pre-roll out as a clip; send back its figures."""
     finished: list[ClipResult] = []
     done = threading.Event()
@@ -144,7 +149,7 @@ def _child(url: str, pre_roll: float, calls: int, captures: int, results: Connec
             # Whole groups of pictures covering the pre-roll, and one arriving.
             time.sleep(pre_roll + 2 * GOP + 1)
             rss_warm = _status("VmRSS")
-            cached, decoded = _time_snapshots(recorder, calls)
+            cached, decoded = _time_snapshots(recorder, *calls)
             rss_end = _status("VmRSS")
             captured = _time_captures(recorder, captures)
             rss_captured = _status("VmRSS")
@@ -175,7 +180,7 @@ def _child(url: str, pre_roll: float, calls: int, captures: int, results: Connec
 class _Run:
     """A recorder's child process, started at once; `figures()` waits for its results."""
 
-    def __init__(self, url: str, pre_roll: float, calls: int, captures: int) -> None:
+    def __init__(self, url: str, pre_roll: float, calls: tuple[int, float], captures: int) -> None:
         """Start the child."""
         context = multiprocessing.get_context("spawn")
         self._results, sending = context.Pipe(duplex=False)
@@ -238,8 +243,8 @@ async def _doorbell(password: str, log: IO[bytes]) -> AsyncIterator[tuple[str, s
             await process.wait()
 
 
-async def _device_snapshots(base: str, password: str, calls: int) -> list[float]:
-    """Fetch the device's own snapshot `calls` times over SPREAD seconds; return ms each."""
+async def _device_snapshots(base: str, password: str, calls: int, spread: float) -> list[float]:
+    """Fetch the device's own snapshot `calls` times over `spread` s; return ms each."""
     url = f"{base}/cgi-bin/snapshot.cgi?channel=1"
     auth = aiohttp.DigestAuthMiddleware("admin", password)
     latencies: list[float] = []
@@ -252,7 +257,7 @@ async def _device_snapshots(base: str, password: str, calls: int) -> list[float]
                 response.raise_for_status()
                 await response.read()
             latencies.append((time.perf_counter() - start) * 1000)
-            due += SPREAD / calls
+            due += spread / calls
             await asyncio.sleep(max(0.0, due - loop.time()))
     return latencies
 
@@ -308,15 +313,18 @@ def _print_memory(short: ChildFigures, long: ChildFigures, calls: int, captures:
     )
 
 
-async def main(calls: int, captures: int) -> tuple[ChildFigures, ChildFigures, list[float]]:
+async def main(
+    calls: int, captures: int, spread: float = SPREAD
+) -> tuple[ChildFigures, ChildFigures, list[float]]:
     """Run both recorders and the reference, then print the tables."""
     password = secrets.token_hex(8)
     with tempfile.TemporaryFile() as log:
         async with _doorbell(password, log) as (base, rtsp):
-            short = await asyncio.to_thread(_Run(rtsp, 5.0, calls, captures).figures)
-            long_run = _Run(rtsp, 30.0, calls, captures)
+            plan = (calls, spread)
+            short = await asyncio.to_thread(_Run(rtsp, 5.0, plan, captures).figures)
+            long_run = _Run(rtsp, 30.0, plan, captures)
             # While the second recorder warms up: one recorder ingesting, as for the first.
-            reference = await _device_snapshots(base, password, calls)
+            reference = await _device_snapshots(base, password, calls, spread)
             long = await asyncio.to_thread(long_run.figures)
     print(
         f"Virtual doorbell {WIDTH}x{HEIGHT} at {FPS} fps, nominal {BITRATE / 1e6:g} Mbit/s, "
@@ -356,6 +364,7 @@ async def main(calls: int, captures: int) -> tuple[ChildFigures, ChildFigures, l
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=CALLS)
+    parser.add_argument("--spread", type=float, default=SPREAD)
     parser.add_argument("--captures", type=int, default=CAPTURES)
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.captures))
+    asyncio.run(main(args.calls, args.captures, args.spread))
