@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from dataclasses import fields
 import logging
 import signal
+from typing import get_args
 
+from .audio import AudioCodec
 from .device import VideoSettings, VirtualDoorbell
 from .models import MODELS, Protocol
 
@@ -36,12 +39,16 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the model, which picks the vendor API it speaks ({speaks}); default AD410",
     )
     parser.add_argument("--serial", help="default: derived from the model and ports")
-    parser.add_argument("--width", type=int, default=1920)
-    parser.add_argument("--height", type=int, default=1080)
-    parser.add_argument("--fps", type=int, default=15)
-    parser.add_argument("--gop-seconds", type=float, default=2.0)
-    parser.add_argument("--bitrate", type=int, default=2_000_000)
-    parser.add_argument("--audio", choices=("none", "pcmu", "aac"), default="none")
+    video = parser.add_argument_group(
+        "video", "the main stream; the sub-stream has a third of its width and height"
+    )
+    for setting in fields(VideoSettings):
+        video.add_argument(
+            f"--{setting.name.replace('_', '-')}",
+            type=type(setting.default),
+            default=setting.default,
+            choices=get_args(AudioCodec) if setting.name == "audio" else None,
+        )
     for quirk in ("coalesce-parts", "split-parts", "stray-http-line"):
         parser.add_argument(f"--{quirk}", action="store_true", help="event-stream quirk")
     parser.add_argument(
@@ -55,12 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _run(args: argparse.Namespace) -> None:
     video = VideoSettings(
-        width=args.width,
-        height=args.height,
-        fps=args.fps,
-        gop_seconds=args.gop_seconds,
-        bitrate=args.bitrate,
-        audio=args.audio,
+        **{setting.name: getattr(args, setting.name) for setting in fields(VideoSettings)}
     )
     device = VirtualDoorbell(
         host=args.host,

@@ -171,19 +171,7 @@ class DahuaPersonality:
             return _bad_request()
         codes_arg = request.query.get("codes", "[All]").strip("[]")
         codes = None if codes_arg == "All" else frozenset(c for c in codes_arg.split(",") if c)
-        response = web.StreamResponse(
-            headers={"Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}"}
-        )
-        response.force_close()
-        # Attach before answering: a client that has seen the 200 must not miss the next press.
         client = self.events.attach(codes)
-        try:
-            await response.prepare(request)
-            await self.events.stream(client, response.write, heartbeat)
-        except ConnectionError:
-            pass
-        finally:
-            self.events.detach(client)
-        if request.transport is not None:
-            request.transport.close()
-        return response
+        return await self.events.serve(
+            request, client, BOUNDARY, lambda write: self.events.stream(client, write, heartbeat)
+        )

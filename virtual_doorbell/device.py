@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 import hashlib
 import logging
 import secrets
@@ -30,7 +30,7 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VideoSettings:
-    """How the main stream is encoded; the sub-stream is a quarter of its size."""
+    """How the main stream is encoded: `VideoSource`'s parameters."""
 
     width: int = 1920
     height: int = 1080
@@ -38,6 +38,16 @@ class VideoSettings:
     gop_seconds: float = 2.0
     bitrate: int = 2_000_000
     audio: AudioCodec = "none"
+
+    def sub_stream(self) -> VideoSettings:
+        """Return the sub-stream's: a third of the width and height, an eighth of the bitrate."""
+        return replace(
+            self,
+            width=_even(self.width // 3),
+            height=_even(self.height // 3),
+            bitrate=max(self.bitrate // 8, 64_000),
+            audio="none",
+        )
 
 
 class VirtualDoorbell:
@@ -68,21 +78,8 @@ class VirtualDoorbell:
         self.auth = DigestAuthenticator("Login to " + self.state.serial, username, password)
         self.personality: Personality = _PERSONALITIES[profile.protocol](self)
         settings = video or VideoSettings()
-        self._main = VideoSource(
-            width=settings.width,
-            height=settings.height,
-            fps=settings.fps,
-            gop_seconds=settings.gop_seconds,
-            bitrate=settings.bitrate,
-            audio=settings.audio,
-        )
-        self._sub = VideoSource(
-            width=_even(settings.width // 3),
-            height=_even(settings.height // 3),
-            fps=settings.fps,
-            gop_seconds=settings.gop_seconds,
-            bitrate=max(settings.bitrate // 8, 64_000),
-        )
+        self._main = VideoSource(**asdict(settings))
+        self._sub = VideoSource(**asdict(settings.sub_stream()))
         self._http_port = http_port
         self._runner: web.AppRunner | None = None
         self._rtsp: DeviceRtspServer | None = None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import hashlib
 import secrets
 from typing import TYPE_CHECKING
@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 
 from custom_components.local_doorbell.rtsp.digest import DigestAuthenticator
 
-from .event_clients import EventClients
+from .event_clients import StreamClient, StreamHub, Write
 from .http import Handler, check_answer_faults
 from .personality import deeply_nested
 from .state import DeviceState
@@ -72,27 +72,19 @@ class DoorBirdSettings:
 
 
 @dataclass(eq=False, slots=True)
-class Monitor:
+class Monitor(StreamClient):
     """One open monitor stream: the inputs it asked for and the parts waiting for it."""
 
     inputs: tuple[str, ...]
-    queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(256))
-
-    def offer(self, chunk: bytes | None) -> None:
-        """Queue a chunk; a client too slow to take 256 loses the oldest."""
-        if self.queue.full():
-            self.queue.get_nowait()
-        self.queue.put_nowait(chunk)
 
 
-class MonitorHub(EventClients):
+class MonitorHub(StreamHub[Monitor]):
     """The inputs' levels and every monitor stream they are sent to."""
 
     def __init__(self, state: DeviceState) -> None:
         """Start with every input low and no streams."""
         super().__init__(state)
         self.levels = dict.fromkeys(INPUTS, False)
-        self.clients: set[Monitor] = set()
         self.keepalives = 0  # keep-alive writes so far, for tests
 
     def set(self, name: str, high: bool) -> None:
@@ -112,29 +104,12 @@ class MonitorHub(EventClients):
         """Register a stream; its first parts are the inputs' current levels."""
         client = Monitor(inputs)
         client.offer(self.current(inputs))
-        self.clients.add(client)
-        self._count(len(self.clients), attached=True)
-        return client
-
-    def detach(self, client: Monitor) -> None:
-        """Forget a stream."""
-        self.clients.discard(client)
-        self._count(len(self.clients))
-
-    def send_raw(self, data: bytes) -> None:
-        """Queue raw bytes (garbage) for every stream."""
-        for client in self.clients:
-            client.offer(data)
-
-    def drop_all(self) -> None:
-        """Ask every stream's writer to close its connection."""
-        for client in self.clients:
-            client.offer(None)
+        return self._add(client)
 
     async def stream(
         self,
         client: Monitor,
-        write: Callable[[bytes], Awaitable[None]],
+        write: Write,
         connected: Callable[[], bool],
         keepalive: float,
     ) -> None:
@@ -354,27 +329,14 @@ class DoorBirdPersonality:
             return web.Response(status=204)
         if len(self.monitors.clients) >= self.settings.max_streams:
             return web.Response(status=509, reason="Bandwidth Limit Exceeded")
-        response = web.StreamResponse(
-            headers={hdrs.CONTENT_TYPE: f"multipart/x-mixed-replace; boundary={BOUNDARY}"}
-        )
-        response.force_close()
-        # Attach before answering: a client that has seen the 200 must not miss the next change.
         client = self.monitors.attach(inputs)
-        try:
-            await response.prepare(request)
+
+        async def stream(write: Write) -> None:
             await self.monitors.stream(
-                client,
-                response.write,
-                lambda: request.transport is not None,
-                self.settings.keepalive,
+                client, write, lambda: request.transport is not None, self.settings.keepalive
             )
-        except ConnectionError:
-            pass
-        finally:
-            self.monitors.detach(client)
-        if request.transport is not None:
-            request.transport.close()
-        return response
+
+        return await self.monitors.serve(request, client, BOUNDARY, stream)
 
 
 def _matches(auth: DigestAuthenticator, user: str, password: str) -> bool:

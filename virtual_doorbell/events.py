@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .event_clients import EventClients
-from .state import DeviceState
+from .event_clients import StreamClient, StreamHub, Write
 
 BOUNDARY = "myboundary"
 HEARTBEAT = "Heartbeat"
@@ -37,24 +35,18 @@ def format_part(body: str, *, spaced: bool) -> bytes:
 
 
 @dataclass(eq=False, slots=True)
-class EventClient:
+class EventClient(StreamClient):
     """One attached event-stream client: a queue of parts and a filter of codes."""
 
     codes: frozenset[str] | None  # None: all codes
-    queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(256))
 
     def wants(self, body: str) -> bool:
         """Tell whether this client asked for the event's code."""
         return self.codes is None or event_code(body) in self.codes
 
 
-class EventHub(EventClients):
+class EventHub(StreamHub[EventClient]):
     """Formats events with the device's quirks and hands them to every client."""
-
-    def __init__(self, state: DeviceState) -> None:
-        """Start with no clients."""
-        super().__init__(state)
-        self._clients: set[EventClient] = set()
 
     @property
     def spaced(self) -> bool:
@@ -63,27 +55,19 @@ class EventHub(EventClients):
         return self._state.model.spaced_content_length if quirk is None else quirk
 
     def attach(self, codes: frozenset[str] | None) -> EventClient:
-        """Register a client."""
-        client = EventClient(codes)
-        self._clients.add(client)
-        self._count(len(self._clients), attached=True)
-        return client
-
-    def detach(self, client: EventClient) -> None:
-        """Forget a client."""
-        self._clients.discard(client)
-        self._count(len(self._clients))
+        """Register a client of the codes (None: all)."""
+        return self._add(EventClient(codes))
 
     def publish(self, bodies: list[str]) -> None:
         """Queue event bodies for every client that wants them, as one write per client."""
         quirks = self._state.quirks
-        for client in self._clients:
+        for client in self.clients:
             parts = [self.render(body) for body in bodies if client.wants(body)]
             if not parts:
                 continue
             chunks = [b"".join(parts)] if quirks.coalesce_parts else parts
             for chunk in chunks:
-                _offer(client, chunk)
+                client.offer(chunk)
 
     def render(self, body: str) -> bytes:
         """Return an event part with the stray-line quirk applied."""
@@ -94,22 +78,7 @@ class EventHub(EventClients):
         """Return a heartbeat part."""
         return format_part(HEARTBEAT, spaced=self.spaced)
 
-    def send_raw(self, data: bytes) -> None:
-        """Queue raw bytes (garbage) for every client."""
-        for client in self._clients:
-            _offer(client, data)
-
-    def drop_all(self) -> None:
-        """Ask every client's writer to close its connection."""
-        for client in self._clients:
-            _offer(client, None)
-
-    async def stream(
-        self,
-        client: EventClient,
-        write: Callable[[bytes], Awaitable[None]],
-        heartbeat: float,
-    ) -> None:
+    async def stream(self, client: EventClient, write: Write, heartbeat: float) -> None:
         """Write a client's parts and heartbeats until it is dropped."""
         while True:
             try:
@@ -125,10 +94,3 @@ class EventHub(EventClients):
                 await asyncio.sleep(0.02)
                 chunk = chunk[middle:]
             await write(chunk)
-
-
-def _offer(client: EventClient, chunk: bytes | None) -> None:
-    """Queue a chunk; a client too slow to take 256 parts loses the oldest."""
-    if client.queue.full():
-        client.queue.get_nowait()
-    client.queue.put_nowait(chunk)

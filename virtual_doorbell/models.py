@@ -69,54 +69,36 @@ def _event(code: str, action: str, data: Mapping[str, object]) -> str:
     return f"Code={code};action={action};index=0;data={body}"
 
 
+# The Dahua models: name, device type, event family, reports people, `Content-Length: N` spaced.
+_DAHUA = (
+    ("AD110", "AD110", Family.AD110, False, False),
+    ("AD410", "AD410", Family.AD410, True, False),
+    ("DB61i", "DB61i", Family.AD410, True, False),
+    ("VTO", "DH-VTO2202F-P-S2", Family.VTO, False, True),
+)
+_DOORBIRD = ("D101", "D1101UV", "D2101V")  # they differ only by name
+
 MODELS: dict[str, ModelProfile] = {
     profile.name: profile
     for profile in (
-        ModelProfile(
-            name="AD110",
-            device_type="AD110",
-            family=Family.AD110,
-            has_person=False,
-            spaced_content_length=False,
+        *(
+            ModelProfile(
+                name=name,
+                device_type=device_type,
+                family=family,
+                has_person=has_person,
+                spaced_content_length=spaced,
+            )
+            for name, device_type, family, has_person, spaced in _DAHUA
         ),
-        ModelProfile(
-            name="AD410",
-            device_type="AD410",
-            family=Family.AD410,
-            has_person=True,
-            spaced_content_length=False,
-        ),
-        ModelProfile(
-            name="DB61i",
-            device_type="DB61i",
-            family=Family.AD410,
-            has_person=True,
-            spaced_content_length=False,
-        ),
-        ModelProfile(
-            name="VTO",
-            device_type="DH-VTO2202F-P-S2",
-            family=Family.VTO,
-            has_person=False,
-            spaced_content_length=True,
-        ),
-        ModelProfile(
-            name="D101",
-            device_type="DoorBird D101",
-            has_person=False,
-            protocol=Protocol.DOORBIRD,
-        ),
-        ModelProfile(
-            name="D1101UV",
-            device_type="DoorBird D1101UV",
-            has_person=False,
-            protocol=Protocol.DOORBIRD,
-        ),
-        ModelProfile(
-            name="D2101V",
-            device_type="DoorBird D2101V",
-            has_person=False,
-            protocol=Protocol.DOORBIRD,
+        *(
+            ModelProfile(
+                name=name,
+                device_type=f"DoorBird {name}",
+                has_person=False,
+                protocol=Protocol.DOORBIRD,
+            )
+            for name in _DOORBIRD
         ),
         ModelProfile(
             name="ReolinkDoorbell",

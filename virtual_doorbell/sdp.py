@@ -8,8 +8,7 @@ from custom_components.local_doorbell.rtsp.sdp import VIDEO_CLOCK, aac_fmtp, h26
 from .video import VideoSource
 
 VIDEO_PT = 96
-PCMU_PT = 0
-AAC_PT = 97
+_AUDIO = {"pcmu": (0, "PCMU"), "aac": (97, "MPEG4-GENERIC")}  # payload type, rtpmap name
 _DAHUA_DIRECTION = "a=recvonly"  # Dahua's (inverted) direction, which clients ignore
 
 
@@ -26,23 +25,16 @@ def tracks(source: VideoSource) -> dict[int, Track]:
             attributes=(f"a=framerate:{source.fps}.000000", _DAHUA_DIRECTION),
         )
     }
-    if source.audio_codec == "pcmu":
+    if source.audio_codec != "none":
+        payload_type, encoding = _AUDIO[source.audio_codec]
+        config = source.audio_config  # AAC's AudioSpecificConfig; PCMU has none
         found[1] = Track(
             track_id=1,
             kind="audio",
-            payload_type=PCMU_PT,
-            encoding="PCMU",
+            payload_type=payload_type,
+            encoding=encoding,
             clock_rate=source.audio_clock_rate,
-            attributes=(_DAHUA_DIRECTION,),
-        )
-    elif source.audio_codec == "aac":
-        found[1] = Track(
-            track_id=1,
-            kind="audio",
-            payload_type=AAC_PT,
-            encoding="MPEG4-GENERIC",
-            clock_rate=source.audio_clock_rate,
-            fmtp=aac_fmtp(bytes.fromhex(source.audio_config)),
+            fmtp=aac_fmtp(bytes.fromhex(config)) if config else "",
             attributes=(_DAHUA_DIRECTION,),
         )
     return found
