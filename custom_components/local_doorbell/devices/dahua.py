@@ -24,7 +24,7 @@ from .base import (
     url_host,
 )
 from .dahua_events import RING_DEBOUNCE, EventMapper
-from .http import MAX_ANSWER, MAX_JPEG, describe, read_body
+from .http import MAX_ANSWER, MAX_JPEG, get_body
 from .multipart import MultipartParser, boundary_from_content_type
 from .streaming import open_stream, read_chunk
 from .supervise import supervised
@@ -32,8 +32,6 @@ from .supervise import supervised
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_RTSP_PORT = 554
-
-_TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 
 
 class Family(StrEnum):
@@ -253,17 +251,14 @@ class DahuaDoorbell:
 
     async def _get(self, path: str, *, limit: int = MAX_ANSWER) -> bytes:
         """Return the body of `GET /cgi-bin/<path>`; raise CannotConnect or InvalidAuth."""
-        try:
-            async with self._session.get(
-                self._url(path),
-                middlewares=self._middlewares(),
-                allow_redirects=False,
-                timeout=_TIMEOUT,
-            ) as response:
-                self._check(response)
-                return await read_body(response, limit=limit, name=self._host)
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {describe(err)}") from err
+        return await get_body(
+            self._session,
+            self._url(path),
+            name=self._host,
+            check=self._check,
+            limit=limit,
+            middlewares=self._middlewares(),
+        )
 
     def _url(self, path: str) -> URL:
         """Return the URL of a CGI path, sent as written: some firmware wants `[All]` raw."""
