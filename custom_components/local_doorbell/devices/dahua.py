@@ -177,7 +177,6 @@ class DahuaDoorbell:
 
         The 200 alone proves nothing: a stalled device answers it, then stays silent.
         """
-        online: bool | None = None
         while True:
             try:
                 # InvalidAuth goes through: the owner has to enter new credentials.
@@ -196,10 +195,6 @@ class DahuaDoorbell:
                         for body in parser.feed(chunk):
                             if not healthy:
                                 healthy = True
-                                # Coming back is worth an info line; the first connection is not.
-                                level = logging.INFO if online is False else logging.DEBUG
-                                online = True
-                                _LOGGER.log(level, "Receiving the events of %s", self._host)
                                 yield DoorbellEvent(kind=EventKind.ONLINE)
                             if (event := self._mapper.map(body)) is not None:
                                 yield event
@@ -207,10 +202,7 @@ class DahuaDoorbell:
                     response.close()
                 if healthy:
                     backoff.reset()
-            if online is not False:
-                online = False
-                _LOGGER.info("The event stream of %s is down, reconnecting", self._host)
-                yield DoorbellEvent(kind=EventKind.OFFLINE)
+            yield DoorbellEvent(kind=EventKind.OFFLINE)
             await backoff.wait()
 
     async def _attach(self) -> aiohttp.ClientResponse:

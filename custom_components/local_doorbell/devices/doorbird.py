@@ -169,7 +169,6 @@ class DoorBirdDoorbell:
         A stream is up once it has told the inputs' levels. When an up stream ends or falls
         silent, one quiet reconnect follows; OFFLINE comes only if that fails.
         """
-        online: bool | None = None
         while True:
             healthy = False
             try:
@@ -182,20 +181,13 @@ class DoorBirdDoorbell:
                     async for event in readings:
                         if not healthy:
                             healthy, self._warned = True, None
-                            if not online:
-                                # Coming back is worth an info line; the first time is not.
-                                level = logging.INFO if online is False else logging.DEBUG
-                                _LOGGER.log(level, "Receiving the events of %s", self._host)
-                                online = True
-                                yield DoorbellEvent(kind=EventKind.ONLINE)
+                            yield DoorbellEvent(kind=EventKind.ONLINE)
                         if event is not None:
                             yield event
             if healthy:
                 backoff.reset()
-            elif online is not False:
-                online = False
+            else:
                 self._inputs.reset()
-                _LOGGER.info("The event stream of %s is down, reconnecting", self._host)
                 yield DoorbellEvent(kind=EventKind.OFFLINE)
             await backoff.wait()
 
