@@ -25,12 +25,8 @@ from .devices.generic import GenericDoorbell
 from .exposure import async_guard_exposure
 from .generic_tracking import async_track_button
 from .live import async_start_restream
-from .models import (
-    DoorbellOptions,
-    LocalDoorbellConfigEntry,
-    LocalDoorbellData,
-    per_trigger_retention,
-)
+from .models import LocalDoorbellConfigEntry, LocalDoorbellData
+from .options import DoorbellOptions, per_trigger_retention
 from .rtsp.restream import Restream
 from .services import async_setup_services
 from .storage_root import async_prepare_storage

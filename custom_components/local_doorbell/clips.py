@@ -24,9 +24,8 @@ from homeassistant.util.hass_dict import HassKey
 from .const import DOMAIN
 from .coordinator import ClipStatsCoordinator
 from .devices.base import DoorbellEvent, EventKind
-from .entity import entity_id_of
 from .issues import async_raise_issue
-from .models import DoorbellOptions
+from .options import DoorbellOptions
 from .privacy.audit import AuditAction, AuditLog
 from .recording.archive.library import Clip, Library, UnknownClip
 from .recording.archive.retention import apply_retention
@@ -34,6 +33,7 @@ from .recording.archive.storage import free_bytes
 from .recording.capture.clip import ClipResult
 from .recording.capture.recorder import Live, Recorder
 from .ring import RingMoments
+from .unique_ids import entity_id_of
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ from .devices.generic import SNAPSHOT_SCHEMES
 from .devices.rtsp_relay import STREAM_SCHEMES
 from .errors import error_key
 from .generic_tracking import BUTTON_DOMAINS, MOTION_DOMAINS
-from .models import RECORD_TRIGGERS, RETENTION_KEYS, DoorbellOptions, default_storage_root
+from .options import RECORD_TRIGGERS, RETENTION_KEYS, DoorbellOptions, default_storage_root
 from .privacy.egress import EgressRefused, UnresolvableHost, local_only_session
 from .recording.archive.storage import StorageError
 from .storage_root import async_check_root

@@ -24,7 +24,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .compat import vol
 from .const import DOMAIN
-from .entity import entity_id_of
+from .unique_ids import entity_id_of
 
 TRIGGER_PRESSED = "pressed"
 TRIGGER_MOTION = "motion"

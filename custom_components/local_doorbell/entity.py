@@ -1,11 +1,9 @@
-"""The base entities: one device per doorbell, and the one place unique ids are made."""
+"""The base entities: one device per doorbell, described here and nowhere else."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import CONNECTION_NETWORK_MAC, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
@@ -13,16 +11,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpda
 from .const import DOMAIN
 from .coordinator import ClipStatsCoordinator, DoorbellCoordinator
 from .models import LocalDoorbellConfigEntry, LocalDoorbellData
-
-
-def unique_id(serial: str, key: str) -> str:
-    """Return the unique id of a doorbell's entity."""
-    return f"{serial}_{key}"
-
-
-def entity_id_of(hass: HomeAssistant, platform: str, serial: str, key: str) -> str | None:
-    """Return the entity id of a doorbell's entity, if registered."""
-    return er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id(serial, key))
+from .unique_ids import unique_id
 
 
 class LocalDoorbellEntity[C: DataUpdateCoordinator[Any]](CoordinatorEntity[C]):

@@ -11,10 +11,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .devices.base import EventKind
-from .entity import DoorbellEntity, entity_id_of
+from .entity import DoorbellEntity
 from .image import LAST_VISITOR
 from .models import LocalDoorbellConfigEntry
 from .ring import ATTR_CLIP_ID, ATTR_IMAGE_PATH, Ring, async_log_ring
+from .unique_ids import entity_id_of
 
 PARALLEL_UPDATES = 0
 

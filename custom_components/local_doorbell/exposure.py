@@ -18,8 +18,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
-from .entity import entity_id_of
 from .issues import async_raise_issue
+from .unique_ids import entity_id_of
 
 CLOUD_ASSISTANTS = ("cloud.alexa", "cloud.google_assistant")
 ISSUE_EXPOSED = "exposed_to_cloud"

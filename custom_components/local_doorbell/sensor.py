@@ -23,7 +23,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import ClipStats
 from .devices.base import EventKind
 from .entity import ClipsEntity
-from .models import RECORD_TRIGGERS, LocalDoorbellConfigEntry
+from .models import LocalDoorbellConfigEntry
+from .options import RECORD_TRIGGERS
 
 PARALLEL_UPDATES = 0
 

@@ -104,6 +104,21 @@ async def test_connection_events_pass_only_when_they_change(pauses: list[float])
     assert kinds == [EventKind.OFFLINE, EventKind.ONLINE, EventKind.RING, EventKind.OFFLINE]
 
 
+async def test_connection_changes_are_logged_once_coming_back_at_info(
+    pauses: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, LOGGER)
+    loop = runs([ONLINE, ONLINE, RING, OFFLINE, OFFLINE, ONLINE, OFFLINE], [])
+    await collect(supervised(loop, host="door", backoff=Backoff(1.0)))
+    logged = [(record.levelno, record.getMessage()) for record in caplog.records]
+    assert logged == [
+        (logging.DEBUG, "Receiving the events of door"),  # the first connection
+        (logging.INFO, "The events of door are down, reconnecting"),
+        (logging.INFO, "Receiving the events of door"),
+        (logging.INFO, "The events of door are down, reconnecting"),
+    ]
+
+
 async def test_refused_credentials_go_through(pauses: list[float]) -> None:
     loop = runs([ONLINE, InvalidAuth("refused")])
     events = supervised(loop, host="door", backoff=Backoff(1.0))
@@ -165,6 +180,10 @@ async def test_every_driver_recovers_from_an_unexpected_error(
         doorbell.press()
         assert (await events.until(EventKind.RING))[-1].kind is EventKind.RING
     assert failed == [True]
-    errors = [record for record in caplog.records if record.name == LOGGER]
+    errors = [
+        record
+        for record in caplog.records
+        if record.name == LOGGER and "Receiving the events" not in record.getMessage()
+    ]
     assert [record.levelno for record in errors] == [logging.ERROR]
     assert errors[0].exc_info is not None

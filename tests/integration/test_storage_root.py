@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
-from custom_components.local_doorbell.models import RETENTION_KEYS
+from custom_components.local_doorbell.options import RETENTION_KEYS
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.archive.library import Clip, Library
 from tests.helpers.clips import record_one

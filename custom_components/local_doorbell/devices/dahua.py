@@ -24,7 +24,7 @@ from .base import (
     url_host,
 )
 from .dahua_events import RING_DEBOUNCE, EventMapper
-from .http import MAX_ANSWER, MAX_JPEG, describe, read_body
+from .http import MAX_ANSWER, MAX_JPEG, get_body
 from .multipart import MultipartParser, boundary_from_content_type
 from .streaming import open_stream, read_chunk
 from .supervise import supervised
@@ -32,8 +32,6 @@ from .supervise import supervised
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_RTSP_PORT = 554
-
-_TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 
 
 class Family(StrEnum):
@@ -179,7 +177,6 @@ class DahuaDoorbell:
 
         The 200 alone proves nothing: a stalled device answers it, then stays silent.
         """
-        online: bool | None = None
         while True:
             try:
                 # InvalidAuth goes through: the owner has to enter new credentials.
@@ -198,10 +195,6 @@ class DahuaDoorbell:
                         for body in parser.feed(chunk):
                             if not healthy:
                                 healthy = True
-                                # Coming back is worth an info line; the first connection is not.
-                                level = logging.INFO if online is False else logging.DEBUG
-                                online = True
-                                _LOGGER.log(level, "Receiving the events of %s", self._host)
                                 yield DoorbellEvent(kind=EventKind.ONLINE)
                             if (event := self._mapper.map(body)) is not None:
                                 yield event
@@ -209,10 +202,7 @@ class DahuaDoorbell:
                     response.close()
                 if healthy:
                     backoff.reset()
-            if online is not False:
-                online = False
-                _LOGGER.info("The event stream of %s is down, reconnecting", self._host)
-                yield DoorbellEvent(kind=EventKind.OFFLINE)
+            yield DoorbellEvent(kind=EventKind.OFFLINE)
             await backoff.wait()
 
     async def _attach(self) -> aiohttp.ClientResponse:
@@ -253,17 +243,14 @@ class DahuaDoorbell:
 
     async def _get(self, path: str, *, limit: int = MAX_ANSWER) -> bytes:
         """Return the body of `GET /cgi-bin/<path>`; raise CannotConnect or InvalidAuth."""
-        try:
-            async with self._session.get(
-                self._url(path),
-                middlewares=self._middlewares(),
-                allow_redirects=False,
-                timeout=_TIMEOUT,
-            ) as response:
-                self._check(response)
-                return await read_body(response, limit=limit, name=self._host)
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {describe(err)}") from err
+        return await get_body(
+            self._session,
+            self._url(path),
+            name=self._host,
+            check=self._check,
+            limit=limit,
+            middlewares=self._middlewares(),
+        )
 
     def _url(self, path: str) -> URL:
         """Return the URL of a CGI path, sent as written: some firmware wants `[All]` raw."""

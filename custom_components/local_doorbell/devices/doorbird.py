@@ -25,7 +25,7 @@ from .base import (
     StreamUrls,
     url_host,
 )
-from .http import MAX_ANSWER, MAX_JPEG, describe, read_body
+from .http import MAX_ANSWER, MAX_JPEG, get_body
 from .multipart import MultipartParser, boundary_from_content_type
 from .snapshots import basic_authorization
 from .streaming import open_stream, read_chunk
@@ -48,8 +48,6 @@ _REFUSALS = {
     423: "has locked the user out after repeated wrong passwords; it lifts the lock itself",
     509: "already serves the most monitor streams it allows (8)",
 }
-
-_TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
 
 
 class _Refused(CannotConnect):
@@ -171,7 +169,6 @@ class DoorBirdDoorbell:
         A stream is up once it has told the inputs' levels. When an up stream ends or falls
         silent, one quiet reconnect follows; OFFLINE comes only if that fails.
         """
-        online: bool | None = None
         while True:
             healthy = False
             try:
@@ -184,20 +181,13 @@ class DoorBirdDoorbell:
                     async for event in readings:
                         if not healthy:
                             healthy, self._warned = True, None
-                            if not online:
-                                # Coming back is worth an info line; the first time is not.
-                                level = logging.INFO if online is False else logging.DEBUG
-                                _LOGGER.log(level, "Receiving the events of %s", self._host)
-                                online = True
-                                yield DoorbellEvent(kind=EventKind.ONLINE)
+                            yield DoorbellEvent(kind=EventKind.ONLINE)
                         if event is not None:
                             yield event
             if healthy:
                 backoff.reset()
-            elif online is not False:
-                online = False
+            else:
                 self._inputs.reset()
-                _LOGGER.info("The event stream of %s is down, reconnecting", self._host)
                 yield DoorbellEvent(kind=EventKind.OFFLINE)
             await backoff.wait()
 
@@ -243,17 +233,14 @@ class DoorBirdDoorbell:
 
     async def _get(self, path: str, *, limit: int = MAX_ANSWER) -> bytes:
         """Return the body of `GET /bha-api/<path>`; raise CannotConnect or InvalidAuth."""
-        try:
-            async with self._session.get(
-                self._base + path,
-                headers=self._headers(),
-                allow_redirects=False,
-                timeout=_TIMEOUT,
-            ) as response:
-                self._check(response)
-                return await read_body(response, limit=limit, name=self._host)
-        except (aiohttp.ClientError, OSError) as err:
-            raise CannotConnect(f"{self._host} did not answer: {describe(err)}") from err
+        return await get_body(
+            self._session,
+            self._base + path,
+            name=self._host,
+            check=self._check,
+            limit=limit,
+            headers=self._headers(),
+        )
 
     def _headers(self) -> dict[str, str]:
         """Return the credentials every request carries: no challenge, no failure to count."""

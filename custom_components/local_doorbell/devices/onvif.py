@@ -198,15 +198,11 @@ class OnvifDoorbell:
 
     async def _events(self, backoff: Backoff) -> AsyncGenerator[DoorbellEvent]:
         """Subscribe, pull and resubscribe: ONLINE once subscribed, OFFLINE when it is lost."""
-        online: bool | None = None
         while True:
             healthy = False
             try:
                 # InvalidAuth goes through: the owner has to enter new credentials.
                 async with self._subscribed() as subscription:
-                    level = logging.INFO if online is False else logging.DEBUG
-                    online = True
-                    _LOGGER.log(level, "Receiving the events of %s", self._host)
                     yield DoorbellEvent(kind=EventKind.ONLINE)
                     while True:
                         for event in await self._pull(subscription):
@@ -216,10 +212,7 @@ class OnvifDoorbell:
                 _LOGGER.debug("No events from %s: %s", self._host, err)
             if healthy:
                 backoff.reset()
-            if online is not False:
-                online = False
-                _LOGGER.info("The event subscription of %s is lost, resubscribing", self._host)
-                yield DoorbellEvent(kind=EventKind.OFFLINE)
+            yield DoorbellEvent(kind=EventKind.OFFLINE)
             await backoff.wait()
 
     @contextlib.asynccontextmanager

@@ -21,7 +21,8 @@ async def supervised(
     InvalidAuth goes through: the owner has to enter new credentials. Any other error is
     logged with its traceback (the first time it happens at that place; after that in one line
     at debug), turns the connection OFFLINE, and the loop starts again after `backoff`, which
-    the loop resets once a connection is healthy. ONLINE and OFFLINE pass only when they change.
+    the loop resets once a connection is healthy. ONLINE and OFFLINE pass, and are logged, only
+    when they change: a loop yields them for each connection it makes or loses.
     """
     online: bool | None = None
     reported: set[tuple[str, str, int | None]] = set()
@@ -32,6 +33,7 @@ async def supervised(
                     if event.kind in (EventKind.ONLINE, EventKind.OFFLINE):
                         if online is (event.kind is EventKind.ONLINE):
                             continue
+                        _log_change(host, online, event.kind is EventKind.ONLINE)
                         online = event.kind is EventKind.ONLINE
                     yield event
             return  # a loop that ends on its own has nothing more to tell
@@ -51,3 +53,11 @@ async def supervised(
             online = False
             yield DoorbellEvent(kind=EventKind.OFFLINE)
         await backoff.wait()
+
+
+def _log_change(host: str, was: bool | None, online: bool) -> None:
+    """Log a connection lost or back; the first connection is not worth an info line."""
+    if not online:
+        _LOGGER.info("The events of %s are down, reconnecting", host)
+        return
+    _LOGGER.log(logging.INFO if was is False else logging.DEBUG, "Receiving the events of %s", host)

@@ -97,27 +97,22 @@ def _audio(info: StreamInfo) -> tuple[Track, Packetizer] | None:
     if codec is None or not rate:
         return None
     if codec == "aac":
-        track = Track(
-            track_id=1,
-            kind="audio",
-            payload_type=AUDIO_PT,
-            encoding="MPEG4-GENERIC",
-            clock_rate=rate,
-            channels=channels,
-            fmtp=aac_fmtp(info.audio_extradata),
-        )
-        return track, aac_payloads
-    if codec in _G711:
+        encoding, payload_type, fmtp = "MPEG4-GENERIC", AUDIO_PT, aac_fmtp(info.audio_extradata)
+        payloads: Packetizer = aac_payloads
+    elif codec in _G711:
         encoding, static = _G711[codec]
         payload_type = static if (rate, channels) == (8000, 1) else AUDIO_PT
-        track = Track(
-            track_id=1,
-            kind="audio",
-            payload_type=payload_type,
-            encoding=encoding,
-            clock_rate=rate,
-            channels=channels,
-        )
-        return track, g711_payloads
-    _LOGGER.info("Live view leaves out %s audio, which it cannot pass on", codec)
-    return None
+        fmtp, payloads = "", g711_payloads
+    else:
+        _LOGGER.info("Live view leaves out %s audio, which it cannot pass on", codec)
+        return None
+    track = Track(
+        track_id=1,
+        kind="audio",
+        payload_type=payload_type,
+        encoding=encoding,
+        clock_rate=rate,
+        channels=channels,
+        fmtp=fmtp,
+    )
+    return track, payloads
