@@ -29,6 +29,10 @@ import pytest
 
 from .instance import BROKEN, NOISY, PASSWORD, ROOT, Instance, start, stop
 
+# A whole Home Assistant started and walked through in a browser: about a minute beside
+# three other test workers on two cores; the guard against a hang is wider than others'.
+pytestmark = pytest.mark.timeout(300)
+
 SCREENSHOTS = ROOT / "screenshots"
 # Local brand images for custom integrations came with Home Assistant 2026.3.
 LOCAL_BRANDS = AwesomeVersion(ha.__version__) >= AwesomeVersion("2026.3.0")
