@@ -62,14 +62,8 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, socket_enabled: Non
     assert result["errors"] == {"base": "cannot_connect"}
 
 
-async def test_user_flow_unresolvable_name(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The harness has no DNS; answer as a resolver does for a name that does not exist.
-    async def no_such_name(*args: object, **kwargs: object) -> list[object]:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
+@pytest.mark.usefixtures("no_such_name")
+async def test_user_flow_unresolvable_name(hass: HomeAssistant) -> None:
     flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,

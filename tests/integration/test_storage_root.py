@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -18,32 +16,11 @@ from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
 from custom_components.local_doorbell.models import RETENTION_KEYS
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.archive.library import Clip, Library
-from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import PASSWORD, TEST_VIDEO
 from ..recording.media import record_clip
-from .conftest import FAST_RECORDING, set_up_entry
-
-type AddEntry = Callable[..., Awaitable[MockConfigEntry]]
-
-
-@pytest.fixture
-async def media(hass: HomeAssistant) -> None:
-    """Set up the media sources: ours, and Home Assistant's local one (My media)."""
-    assert await async_setup_component(hass, "media_source", {})
-
-
-@pytest.fixture
-def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> AddEntry:
-    """Return a function that sets up the doorbell with the given options."""
-
-    async def add(
-        options: dict[str, object] | None = None, target: VirtualDoorbell = doorbell
-    ) -> MockConfigEntry:
-        return await set_up_entry(hass, target, options={**FAST_RECORDING, **(options or {})})
-
-    return add
+from .conftest import FAST_RECORDING, AddEntry
 
 
 @pytest.fixture
@@ -86,12 +63,10 @@ async def test_my_media_does_not_serve_clips(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     stranger: str,
-    doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
-    media: None,
+    clip_id: str,
     media_dir: Path,
 ) -> None:
-    clip_id = (await record_one(hass, doorbell)).rsplit(":", 1)[1]
     library: Library = entry.runtime_data.clips.library
     clip = await hass.async_add_executor_job(library.get, clip_id)
     client = await hass_client(stranger)
