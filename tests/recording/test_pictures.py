@@ -11,7 +11,6 @@ from pathlib import Path
 import av
 import pytest
 
-from custom_components.local_doorbell.recording.capture import ingest as ingest_module
 from custom_components.local_doorbell.recording.capture.keyframe import Pictures
 from custom_components.local_doorbell.recording.capture.preroll import PrerollBuffer
 from virtual_doorbell import VirtualDoorbell
@@ -80,13 +79,12 @@ async def test_capture_is_the_picture_at_the_moment_and_the_clips_thumbnail(
     assert decode(result.thumbnail).counters == [_counter(picture.jpeg)]
 
 
+@pytest.mark.usefixtures("hour_long_batches")
 async def test_with_sound_the_next_picture_answers_a_capture_at_once(
-    with_sound: VirtualDoorbell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    with_sound: VirtualDoorbell, tmp_path: Path
 ) -> None:
-    # Batches that would last an hour: after the sound that comes first after the moment,
-    # only the capture itself can have the next picture handed on.
-    monkeypatch.setattr(ingest_module, "_BATCH", 3600.0)
-    monkeypatch.setattr(ingest_module, "_BATCH_PACKETS", 1 << 30)
+    # After the sound that comes first after the moment, only the capture itself can have
+    # the next picture handed on.
     async with recording(with_sound, tmp_path) as (recorder, _):
         frame = with_sound.current_frame()
         picture = await asyncio.wait_for(asyncio.wrap_future(recorder.capture()), 5)
