@@ -70,6 +70,22 @@ def set_up(hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry) 
     return set_up
 
 
+@pytest.fixture
+def ask_for_stream(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> Callable[[Camera], Awaitable[str]]:
+    """Return a function that asks for a camera's stream as the frontend does: its URL."""
+
+    async def ask(camera: Camera) -> str:
+        websocket = await hass_ws_client(hass)
+        await websocket.send_json({"id": 1, "type": "camera/stream", "entity_id": camera.entity_id})
+        answer = await websocket.receive_json()
+        assert answer["success"], answer
+        return str(answer["result"]["url"])
+
+    return ask
+
+
 def _hls(camera: Camera) -> StreamOutput | None:
     """Return the camera stream's HLS output, if it has one."""
     return None if camera.stream is None else camera.stream.outputs().get(HLS_PROVIDER)
@@ -123,9 +139,9 @@ async def test_a_press_warms_the_stream_before_anyone_asks(
     hass: HomeAssistant,
     stream: None,
     hass_client: ClientSessionGenerator,
-    hass_ws_client: WebSocketGenerator,
     doorbell: VirtualDoorbell,
     set_up: SetUp,
+    ask_for_stream: Callable[[Camera], Awaitable[str]],
 ) -> None:
     camera = await set_up()
     await _warm_after_press(doorbell, camera)
@@ -135,14 +151,10 @@ async def test_a_press_warms_the_stream_before_anyone_asks(
     assert doorbell.state.counters.rtsp_sessions == 1
     output = _hls(camera)
     # The frontend's request: the stream is already there, with complete segments.
-    websocket = await hass_ws_client(hass)
-    await websocket.send_json({"id": 1, "type": "camera/stream", "entity_id": camera.entity_id})
-    answer = await websocket.receive_json()
-    assert answer["success"], answer
+    url = await ask_for_stream(camera)
     assert _hls(camera) is output  # the same output, not a new start
     client = await hass_client()
-    url = answer["result"]["url"].replace("master_playlist", "playlist")
-    playlist = await (await client.get(url)).text()
+    playlist = await (await client.get(url.replace("master_playlist", "playlist"))).text()
     assert re.search(r"^\./segment/\d+\.m4s$", playlist, re.MULTILINE), playlist
     assert _viewers(hass) == 1
 
@@ -183,15 +195,13 @@ async def test_a_viewer_watching_when_the_window_ends_keeps_the_stream(
     hass: HomeAssistant,
     stream: None,
     hass_client: ClientSessionGenerator,
-    hass_ws_client: WebSocketGenerator,
     doorbell: VirtualDoorbell,
     set_up: SetUp,
+    ask_for_stream: Callable[[Camera], Awaitable[str]],
 ) -> None:
     camera = await set_up({CONF_WARM_SECONDS: SHORT})
     await _warm_after_press(doorbell, camera)
-    websocket = await hass_ws_client(hass)
-    await websocket.send_json({"id": 1, "type": "camera/stream", "entity_id": camera.entity_id})
-    url = (await websocket.receive_json())["result"]["url"]
+    url = await ask_for_stream(camera)
     client = await hass_client()
     await _fire_in(hass, SHORT - OUTPUT_IDLE_TIMEOUT + 1)  # the window's last wake
     ended = time.time()

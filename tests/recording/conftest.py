@@ -24,7 +24,9 @@ def library(tmp_path: Path) -> Iterator[Library]:
 
 @pytest.fixture
 def hour_long_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the ingest's batches last an hour: only a trigger, a clip's end or a capture
-    hands packets on before then."""
+    """Make the ingest's batches last an hour.
+
+    Only a trigger, a clip's end or a capture then hands packets on within a test.
+    """
     monkeypatch.setattr(ingest, "_BATCH", 3600.0)
     monkeypatch.setattr(ingest, "_BATCH_PACKETS", 1 << 30)
