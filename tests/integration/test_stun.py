@@ -96,7 +96,7 @@ class FixFlow:
 
     entry: MockConfigEntry
     issue: ir.IssueEntry
-    client: TestClient
+    client: TestClient[Any, Any]
     opened: dict[str, Any]  # the flow's first step
 
     async def submit(self) -> dict[str, Any]:
