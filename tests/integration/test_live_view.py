@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import contextlib
-from dataclasses import replace
 import io
 import shutil
 import subprocess
@@ -24,10 +23,9 @@ from custom_components.local_doorbell.rtsp.restream import PATH, USER, Restream
 from tests.helpers.rtsp import RawClient, Reader, access_units, annexb, decode_h264
 from tests.helpers.video import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
-from virtual_doorbell.audio import AudioCodec
 from virtual_doorbell.video import read_frame_counter
 
-from ..conftest import PASSWORD, TEST_VIDEO
+from ..conftest import TEST_VIDEO
 from .conftest import entity_id, wait_for
 
 GOP = round(TEST_VIDEO.gop_seconds * TEST_VIDEO.fps)  # pictures from keyframe to keyframe
@@ -318,24 +316,6 @@ async def test_gstreamer_and_ffmpeg_read_the_restream(
     assert ffprobe.returncode == 0, ffprobe.stderr.decode(errors="replace")
     assert b"codec_name=h264" in ffprobe.stdout
     assert f"width={width}".encode() in ffprobe.stdout
-
-
-@pytest.fixture
-def audio() -> AudioCodec:
-    return "none"
-
-
-@pytest.fixture
-async def doorbell(
-    socket_enabled: None, doorbell_model: str, audio: AudioCodec
-) -> AsyncIterator[VirtualDoorbell]:
-    """The conftest's doorbell, with a microphone when a test asks for one."""
-    device = VirtualDoorbell(
-        password=PASSWORD, model=doorbell_model, video=replace(TEST_VIDEO, audio=audio)
-    )
-    await device.start()
-    yield device
-    await device.stop()
 
 
 @pytest.mark.parametrize(
