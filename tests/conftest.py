@@ -48,11 +48,26 @@ async def doorbell(
     socket_enabled: None, doorbell_model: str, audio: AudioCodec
 ) -> AsyncIterator[VirtualDoorbell]:
     """Run a virtual doorbell on ephemeral loopback ports."""
-    video = replace(TEST_VIDEO, audio=audio)
-    device = VirtualDoorbell(password=PASSWORD, model=doorbell_model, video=video)
+    async with _running(doorbell_model, replace(TEST_VIDEO, audio=audio)) as device:
+        yield device
+
+
+@pytest.fixture
+async def other_doorbell(socket_enabled: None) -> AsyncIterator[VirtualDoorbell]:
+    """Run a second virtual doorbell, of another model, for tests of two doorbells."""
+    async with _running("AD110", TEST_VIDEO) as device:
+        yield device
+
+
+@contextlib.asynccontextmanager
+async def _running(model: str, video: VideoSettings) -> AsyncIterator[VirtualDoorbell]:
+    """Run a virtual doorbell of a model until the exit."""
+    device = VirtualDoorbell(password=PASSWORD, model=model, video=video)
     await device.start()
-    yield device
-    await device.stop()
+    try:
+        yield device
+    finally:
+        await device.stop()
 
 
 @dataclass(slots=True)

@@ -138,24 +138,22 @@ async def test_reconfigure_flow(
 
 
 async def test_reconfigure_to_another_doorbell_is_refused(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    other_doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
 ) -> None:
-    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
-    await other.start()
-    try:
-        result = await entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: 1}
-        )
-        assert result["errors"] == {"base": "cannot_connect"}
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other.http_port}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "wrong_device"
-        assert entry.data[CONF_PORT] == doorbell.http_port
-    finally:
-        await other.stop()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: 1}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other_doorbell.http_port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_PORT] == doorbell.http_port
 
 
 async def test_a_doorbell_found_by_dhcp_is_confirmed_by_the_owner(

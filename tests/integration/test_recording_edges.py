@@ -30,7 +30,6 @@ from custom_components.local_doorbell.const import DOMAIN
 from tests.helpers.clips import MEDIA_ROOT, children, record_one
 from virtual_doorbell import VirtualDoorbell
 
-from ..conftest import PASSWORD, TEST_VIDEO
 from .conftest import current, entity_id, mock_entry, set_up_entry, wait_for
 
 SERVICE = DOMAIN
@@ -140,22 +139,21 @@ async def test_cached_keyframe_serves_the_camera(
 
 
 async def test_two_doorbells_share_one_storage_root(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    other_doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    media: None,
 ) -> None:
-    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
-    await other.start()
-    try:
-        second = await set_up_entry(hass, other, title="Back door")
-        assert second.runtime_data.clips.library is entry.runtime_data.clips.library
-        await record_one(hass, doorbell)
-        await record_one(hass, other)
-        root = await async_browse_media(hass, MEDIA_ROOT)
-        assert sorted(child.title for child in children(root)) == ["Amcrest AD410", "Back door"]
-        assert await hass.config_entries.async_unload(second.entry_id)
-        # The first doorbell still reads its library.
-        assert children(await async_browse_media(hass, MEDIA_ROOT))
-    finally:
-        await other.stop()
+    second = await set_up_entry(hass, other_doorbell, title="Back door")
+    assert second.runtime_data.clips.library is entry.runtime_data.clips.library
+    await record_one(hass, doorbell)
+    await record_one(hass, other_doorbell)
+    root = await async_browse_media(hass, MEDIA_ROOT)
+    assert sorted(child.title for child in children(root)) == ["Amcrest AD410", "Back door"]
+    assert await hass.config_entries.async_unload(second.entry_id)
+    # The first doorbell still reads its library.
+    assert children(await async_browse_media(hass, MEDIA_ROOT))
 
 
 async def test_unusable_storage_root_fails_setup(
