@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import ipaddress
 import re
 import socket
@@ -17,6 +17,7 @@ import pytest_socket
 # Import our package so that Home Assistant loads it, not the test plugin's copy.
 import custom_components.local_doorbell  # noqa: F401
 from virtual_doorbell import VideoSettings, VirtualDoorbell
+from virtual_doorbell.audio import AudioCodec
 
 # Small pictures keep the encoder cheap; the RTSP tests check the full-size path.
 TEST_VIDEO = VideoSettings(width=320, height=240, fps=10, gop_seconds=1.0, bitrate=200_000)
@@ -37,12 +38,36 @@ def doorbell_model() -> str:
 
 
 @pytest.fixture
-async def doorbell(socket_enabled: None, doorbell_model: str) -> AsyncIterator[VirtualDoorbell]:
+def audio() -> AudioCodec:
+    """Return the sound the `doorbell` fixture sends: none; parametrize `audio` to change it."""
+    return "none"
+
+
+@pytest.fixture
+async def doorbell(
+    socket_enabled: None, doorbell_model: str, audio: AudioCodec
+) -> AsyncIterator[VirtualDoorbell]:
     """Run a virtual doorbell on ephemeral loopback ports."""
-    device = VirtualDoorbell(password=PASSWORD, model=doorbell_model, video=TEST_VIDEO)
+    async with _running(doorbell_model, replace(TEST_VIDEO, audio=audio)) as device:
+        yield device
+
+
+@pytest.fixture
+async def other_doorbell(socket_enabled: None) -> AsyncIterator[VirtualDoorbell]:
+    """Run a second virtual doorbell, of another model, for tests of two doorbells."""
+    async with _running("AD110", TEST_VIDEO) as device:
+        yield device
+
+
+@contextlib.asynccontextmanager
+async def _running(model: str, video: VideoSettings) -> AsyncIterator[VirtualDoorbell]:
+    """Run a virtual doorbell of a model until the exit."""
+    device = VirtualDoorbell(password=PASSWORD, model=model, video=video)
     await device.start()
-    yield device
-    await device.stop()
+    try:
+        yield device
+    finally:
+        await device.stop()
 
 
 @dataclass(slots=True)

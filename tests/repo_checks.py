@@ -194,6 +194,16 @@ def _integration(root: Path, problems: list[str]) -> Path | None:
     return dirs[0]
 
 
+def _optional_file(root: Path, name: str, problems: list[str]) -> Path | None:
+    """Return the integration's file `name`, or None where it has none (nothing to check).
+
+    None too where there is not exactly one integration folder, which is recorded.
+    """
+    if (package := _integration(root, problems)) is None:
+        return None
+    return path if (path := package / name).is_file() else None
+
+
 def _en_path(package: Path) -> Path:
     """Return the path of the integration's English translations."""
     return package / "translations" / "en.json"
@@ -507,11 +517,9 @@ def _exception_problems(strings: dict[str, Any]) -> Iterator[str]:
 def check_config_flow_translations(root: Path) -> list[str]:
     """Check that the errors, aborts and steps config_flow.py uses are translated."""
     problems: list[str] = []
-    if (package := _integration(root, problems)) is None:
+    if (flow := _optional_file(root, "config_flow.py", problems)) is None:
         return problems
-    if not (flow := package / "config_flow.py").is_file():
-        return problems
-    if (strings := _json_object(root, _en_path(package), problems)) is None:
+    if (strings := _json_object(root, en_path := _en_path(flow.parent), problems)) is None:
         return problems
     tree = ast.parse(flow.read_text(encoding="utf-8"), filename=str(flow))
     for key, line in sorted(set(_flow_translation_keys(tree))):
@@ -521,7 +529,7 @@ def check_config_flow_translations(root: Path) -> list[str]:
         else:
             translated = isinstance(value, str) and bool(value.strip())
         if not translated:
-            problems.append(f"{_rel(root, _en_path(package))}: add {key} ({flow.name}:{line})")
+            problems.append(f"{_rel(root, en_path)}: add {key} ({flow.name}:{line})")
     return problems
 
 
@@ -749,9 +757,7 @@ def _missing_texts(strings: dict[str, Any], base: str, names: tuple[str, ...]) -
 def check_icons(root: Path) -> list[str]:
     """Check icons.json uses mdi: icons and gives every service an icon."""
     problems: list[str] = []
-    if (package := _integration(root, problems)) is None:
-        return problems
-    if not (path := package / "icons.json").is_file():
+    if (path := _optional_file(root, "icons.json", problems)) is None:
         return problems
     if (icons := _json_object(root, path, problems)) is None:
         return problems
@@ -759,7 +765,7 @@ def check_icons(root: Path) -> list[str]:
     for key, value in _leaves(icons):
         if not isinstance(value, str) or not value.startswith("mdi:"):
             problems.append(f"{name}: {key} must be a Material Design icon 'mdi:...'")
-    services_yaml = package / "services.yaml"
+    services_yaml = path.parent / "services.yaml"
     services = _yaml(root, services_yaml, problems) if services_yaml.is_file() else None
     for service in _dict(services):
         icon = _lookup(icons, f"services.{service}")
@@ -813,9 +819,7 @@ def _image_problems(path: Path) -> Iterator[str]:
 def check_quality_scale(root: Path) -> list[str]:
     """Check quality_scale.yaml rule statuses, and that exemptions are explained."""
     problems: list[str] = []
-    if (package := _integration(root, problems)) is None:
-        return problems
-    if not (path := package / "quality_scale.yaml").is_file():
+    if (path := _optional_file(root, "quality_scale.yaml", problems)) is None:
         return problems
     name = _rel(root, path)
     data = _yaml(root, path, problems)
@@ -846,7 +850,8 @@ def check_test_imports(root: Path) -> list[str]:
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
             for module in _imported_modules(node, package):
-                if any(part.startswith("test_") for part in module.split(".")):
+                parts = module.split(".")  # only ours: aiohttp.test_utils is no test module
+                if parts[0] == "tests" and any(part.startswith("test_") for part in parts):
                     problems.append(
                         f"{_rel(root, path)}:{node.lineno}: imports the test module {module};"
                         " move what it shares to tests/helpers/"

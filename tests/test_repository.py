@@ -490,8 +490,11 @@ def test_check_catches_breakage(
 
 
 def test_test_modules_may_import_helpers_and_conftest(repo: Path) -> None:
-    """Helpers, conftest and the code under test are what test modules import."""
-    text = "from tests.helpers.drivers import DRIVERS\nfrom .conftest import wait_for\nimport os\n"
+    """Helpers, conftest, the code under test and libraries are what test modules import."""
+    text = (
+        "from tests.helpers.drivers import DRIVERS\nfrom .conftest import wait_for\nimport os\n"
+        "from aiohttp.test_utils import TestClient\n"
+    )
     _write(repo, "tests/integration/test_a.py", text)
     _assert_clean(check_test_imports(repo))
 

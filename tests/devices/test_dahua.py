@@ -24,7 +24,7 @@ from custom_components.local_doorbell.devices.dahua import (
     manufacturer_for,
     parse_key_values,
 )
-from tests.helpers.drivers import dahua_driver, online
+from tests.helpers.drivers import dahua_driver, online, starts_and_stops
 from tests.helpers.events import Events, events_of, wait_for
 from tests.helpers.servers import NOT_A_PICTURE, serving
 from virtual_doorbell import VirtualDoorbell
@@ -122,21 +122,9 @@ async def test_press_is_one_ring(
 async def test_motion_and_person(session: aiohttp.ClientSession, doorbell: VirtualDoorbell) -> None:
     async with events_of(dahua_driver(session, doorbell)) as events:
         await online(events, doorbell)
-        doorbell.motion(True)
-        doorbell.motion(False)
-        motion = [await events.next(), await events.next()]
-        assert [(e.kind, e.active) for e in motion] == [
-            (EventKind.MOTION, True),
-            (EventKind.MOTION, False),
-        ]
+        await starts_and_stops(events, doorbell)
         if doorbell.state.model.has_person:
-            doorbell.person(True)
-            doorbell.person(False)
-            person = [await events.next(), await events.next()]
-            assert [(e.kind, e.active) for e in person] == [
-                (EventKind.PERSON, True),
-                (EventKind.PERSON, False),
-            ]
+            await starts_and_stops(events, doorbell, EventKind.PERSON)
         await one_ring(events, doorbell, alone=True)
 
 

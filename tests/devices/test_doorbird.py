@@ -27,7 +27,7 @@ from custom_components.local_doorbell.devices.doorbird import (
     parse_info,
     parse_input,
 )
-from tests.helpers.drivers import bird, doorbird_driver, online
+from tests.helpers.drivers import bird, doorbird_driver, online, starts_and_stops
 from tests.helpers.events import Events, events_in_background, wait_for
 from tests.helpers.servers import NOT_A_PICTURE, serving
 from tests.helpers.video import first_picture
@@ -57,17 +57,6 @@ async def one_ring(events: Events, doorbell: VirtualDoorbell) -> DoorbellEvent:
     assert ring.kind is EventKind.RING
     await wait_for(lambda: not bird(doorbell).monitors.levels["doorbell"])
     return ring
-
-
-async def motion_marker(events: Events, doorbell: VirtualDoorbell) -> None:
-    """Start and stop motion and check both are the next events: nothing came before them."""
-    doorbell.motion(True)
-    doorbell.motion(False)
-    seen = [await events.next(), await events.next()]
-    assert [(event.kind, event.active) for event in seen] == [
-        (EventKind.MOTION, True),
-        (EventKind.MOTION, False),
-    ]
 
 
 # Identity, streams and snapshot.
@@ -146,9 +135,9 @@ async def test_press_is_one_ring_whatever_the_repeats(
         await wait_for(lambda: not personality.monitors.levels["doorbell"])
         sent = personality.monitors.keepalives
         await wait_for(lambda: personality.monitors.keepalives >= sent + 3)
-        await motion_marker(events, doorbell)
+        await starts_and_stops(events, doorbell)
         await one_ring(events, doorbell)
-        await motion_marker(events, doorbell)
+        await starts_and_stops(events, doorbell)
 
 
 async def test_initial_levels_are_not_edges(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import random
 import re
 
@@ -58,22 +59,6 @@ def test_content_length_with_and_without_space(spaced: bool) -> None:
     parser = MultipartParser()
     assert parser.feed(format_part(MOTION, spaced=spaced)) == [MOTION]
     assert parser.buffered <= 2
-
-
-def test_several_parts_in_one_read() -> None:
-    assert MultipartParser().feed(QUIRKY_STREAM) == QUIRKY_BODIES
-
-
-def test_byte_by_byte() -> None:
-    parser = MultipartParser()
-    assert feed_all(parser, [bytes([b]) for b in QUIRKY_STREAM]) == QUIRKY_BODIES
-
-
-def test_split_at_every_position() -> None:
-    for cut in range(len(QUIRKY_STREAM) + 1):
-        parser = MultipartParser()
-        chunks = [QUIRKY_STREAM[:cut], QUIRKY_STREAM[cut:]]
-        assert feed_all(parser, chunks) == QUIRKY_BODIES, cut
 
 
 def test_body_with_length_is_delivered_without_waiting_for_the_next_part() -> None:
@@ -225,20 +210,37 @@ def doorbird_parser() -> MultipartParser:
     return MultipartParser("--ioboundary", blank_line_ends_body=True)
 
 
-def test_blank_line_ends_a_body_without_waiting_for_the_next_boundary() -> None:
-    assert doorbird_parser().feed(DOORBIRD_STREAM) == DOORBIRD_BODIES
+# Each stream gives the same bodies read whole, byte by byte, and cut in two anywhere.
+STREAMS = pytest.mark.parametrize(
+    ("parser", "stream", "bodies"),
+    [
+        (MultipartParser, QUIRKY_STREAM, QUIRKY_BODIES),
+        (doorbird_parser, DOORBIRD_STREAM, DOORBIRD_BODIES),  # the last body has no boundary after
+    ],
+    ids=["quirky", "doorbird"],
+)
 
 
-def test_blank_line_split_at_every_position() -> None:
-    for cut in range(len(DOORBIRD_STREAM) + 1):
-        parser = doorbird_parser()
-        chunks = [DOORBIRD_STREAM[:cut], DOORBIRD_STREAM[cut:]]
-        assert feed_all(parser, chunks) == DOORBIRD_BODIES, cut
+@STREAMS
+def test_several_parts_in_one_read(
+    parser: Callable[[], MultipartParser], stream: bytes, bodies: list[str]
+) -> None:
+    assert parser().feed(stream) == bodies
 
 
-def test_blank_line_byte_by_byte() -> None:
-    parser = doorbird_parser()
-    assert feed_all(parser, [bytes([b]) for b in DOORBIRD_STREAM]) == DOORBIRD_BODIES
+@STREAMS
+def test_byte_by_byte(
+    parser: Callable[[], MultipartParser], stream: bytes, bodies: list[str]
+) -> None:
+    assert feed_all(parser(), [bytes([b]) for b in stream]) == bodies
+
+
+@STREAMS
+def test_split_at_every_position(
+    parser: Callable[[], MultipartParser], stream: bytes, bodies: list[str]
+) -> None:
+    for cut in range(len(stream) + 1):
+        assert feed_all(parser(), [stream[:cut], stream[cut:]]) == bodies, cut
 
 
 def test_blank_line_waits_for_the_text_to_end() -> None:

@@ -23,7 +23,7 @@ from custom_components.local_doorbell.devices.base import (
 )
 from custom_components.local_doorbell.devices.onvif import OnvifDoorbell, clock_offset
 from custom_components.local_doorbell.devices.onvif_events import MessageMapper
-from tests.helpers.drivers import online, onvif, onvif_driver
+from tests.helpers.drivers import online, onvif, onvif_driver, starts_and_stops
 from tests.helpers.events import Events, events_of, free_port, wait_for
 from tests.helpers.servers import serving
 from tests.helpers.video import first_picture
@@ -46,10 +46,7 @@ async def one_ring(events: Events, doorbell: VirtualDoorbell) -> DoorbellEvent:
     seen = await events.until(EventKind.RING)
     assert [event.kind for event in seen] == [EventKind.RING]
     # Motion after the press is a marker: the press has been read whole before it.
-    doorbell.motion(True)
-    doorbell.motion(False)
-    kinds = [(event.kind, event.active) for event in [await events.next(), await events.next()]]
-    assert kinds == [(EventKind.MOTION, True), (EventKind.MOTION, False)]
+    await starts_and_stops(events, doorbell)
     return seen[-1]
 
 

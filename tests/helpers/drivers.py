@@ -92,3 +92,17 @@ async def online(events: EventReader, doorbell: VirtualDoorbell, streams: int = 
     """
     assert (await events.next()).kind is EventKind.ONLINE
     await wait_for(lambda: doorbell.state.counters.event_clients_total >= streams)
+
+
+async def starts_and_stops(
+    events: EventReader, doorbell: VirtualDoorbell, kind: EventKind = EventKind.MOTION
+) -> None:
+    """Start and stop motion (or a person) and check both are the next events.
+
+    Motion so serves as a marker: what the device sent before it has been read by then.
+    """
+    switch = doorbell.person if kind is EventKind.PERSON else doorbell.motion
+    switch(True)
+    switch(False)
+    seen = [await events.next(), await events.next()]
+    assert [(event.kind, event.active) for event in seen] == [(kind, True), (kind, False)]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+import socket
 from typing import Any
 
-from homeassistant.config_entries import SOURCE_USER
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -25,6 +27,8 @@ from virtual_doorbell import VirtualDoorbell
 
 # Short clips keep the recording tests quick; the defaults are tested in the options flow.
 FAST_RECORDING = {CONF_PRE_ROLL: 1, CONF_POST_ROLL: 1, CONF_MAX_CLIP_LENGTH: 30}
+
+type AddEntry = Callable[..., Awaitable[MockConfigEntry]]
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +86,56 @@ async def set_up_entry(
 async def entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
     """Set up a config entry for the virtual doorbell and wait for its event stream."""
     return await set_up_entry(hass, doorbell, title=f"Amcrest {doorbell.state.model.name}")
+
+
+@pytest.fixture
+async def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> AsyncIterator[AddEntry]:
+    """Return a function that sets up a doorbell (this one by default) with these options.
+
+    The entries still loaded at the end are unloaded, which stops what they started (a
+    warmed stream among it) before Home Assistant stops.
+    """
+    added: list[MockConfigEntry] = []
+
+    async def add(
+        options: dict[str, Any] | None = None, target: VirtualDoorbell = doorbell
+    ) -> MockConfigEntry:
+        added.append(
+            await set_up_entry(hass, target, options={**FAST_RECORDING, **(options or {})})
+        )
+        return added[-1]
+
+    yield add
+    for config_entry in added:
+        if config_entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+@pytest.fixture
+async def media(hass: HomeAssistant) -> None:
+    """Set up the media sources: ours, and Home Assistant's local one (My media)."""
+    assert await async_setup_component(hass, "media_source", {})
+
+
+@pytest.fixture
+async def clip_id(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+) -> str:
+    """Record a clip and return its id."""
+    # Imported here: the helper reads this module's own helpers.
+    from tests.helpers.clips import record_one
+
+    return (await record_one(hass, doorbell)).rsplit(":", 1)[1]
+
+
+@pytest.fixture
+def no_such_name(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answer every name as a resolver does for one that does not exist (the harness has no DNS)."""
+
+    async def getaddrinfo(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(hass.loop, "getaddrinfo", getaddrinfo)
 
 
 async def start_flow(hass: HomeAssistant, path: str = "network") -> str:

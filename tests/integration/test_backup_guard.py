@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from unittest.mock import AsyncMock, Mock, patch
 
@@ -18,7 +17,6 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
     mock_platform,
 )
@@ -31,23 +29,10 @@ from custom_components.local_doorbell.backup_guard import (
     is_local_agent,
 )
 from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
-from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, set_up_entry, wait_for
+from .conftest import AddEntry, wait_for
 
 CLOUD = "fake_cloud"
-
-type AddEntry = Callable[[dict[str, object]], Awaitable[MockConfigEntry]]
-
-
-@pytest.fixture
-def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell, config_dir: Path) -> AddEntry:
-    """Return a function that sets up the doorbell with the given options."""
-
-    async def add(options: dict[str, object]) -> MockConfigEntry:
-        return await set_up_entry(hass, doorbell, options={**FAST_RECORDING, **options})
-
-    return add
 
 
 def _agent(domain: str, name: str) -> Mock:
@@ -131,7 +116,7 @@ async def test_a_cloud_agent_and_the_default_root(
     # The default root is in the configuration folder, which every backup holds: the owner
     # is told, as for any root there.
     await _setup_backup(hass, cloud=True)
-    await add_entry({})
+    await add_entry()
     (issue,) = _issues(hass)
     assert issue.translation_key == "backup_uploads_recordings"
     assert issue.translation_placeholders is not None

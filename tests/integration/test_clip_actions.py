@@ -5,7 +5,6 @@ from __future__ import annotations
 from homeassistant.components.logbook import EVENT_LOGBOOK_ENTRY
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import Unauthorized
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -16,17 +15,9 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.archive.library import Library, UnknownClip
-from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import current, entity_id, wait_for
-
-
-@pytest.fixture
-async def clip_id(hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry) -> str:
-    """Record a clip and return its id."""
-    assert await async_setup_component(hass, "media_source", {})
-    return (await record_one(hass, doorbell)).rsplit(":", 1)[1]
 
 
 @pytest.fixture

@@ -62,14 +62,8 @@ async def test_user_flow_cannot_connect(hass: HomeAssistant, socket_enabled: Non
     assert result["errors"] == {"base": "cannot_connect"}
 
 
-async def test_user_flow_unresolvable_name(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The harness has no DNS; answer as a resolver does for a name that does not exist.
-    async def no_such_name(*args: object, **kwargs: object) -> list[object]:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
+@pytest.mark.usefixtures("no_such_name")
+async def test_user_flow_unresolvable_name(hass: HomeAssistant) -> None:
     flow_id = await start_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id,
@@ -144,24 +138,22 @@ async def test_reconfigure_flow(
 
 
 async def test_reconfigure_to_another_doorbell_is_refused(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    other_doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
 ) -> None:
-    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
-    await other.start()
-    try:
-        result = await entry.start_reconfigure_flow(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: 1}
-        )
-        assert result["errors"] == {"base": "cannot_connect"}
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other.http_port}
-        )
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "wrong_device"
-        assert entry.data[CONF_PORT] == doorbell.http_port
-    finally:
-        await other.stop()
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: 1}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: other_doorbell.http_port}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_device"
+    assert entry.data[CONF_PORT] == doorbell.http_port
 
 
 async def test_a_doorbell_found_by_dhcp_is_confirmed_by_the_owner(

@@ -16,7 +16,6 @@ from homeassistant.helpers.translation import (
     async_get_exception_message,
     async_get_translations,
 )
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -31,15 +30,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.local_doorbell.const import DOMAIN
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditEntry, AuditLog
 from custom_components.local_doorbell.recording.archive.library import Library
-from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
 from .conftest import current, entity_id, wait_for
-
-
-@pytest.fixture
-async def media(hass: HomeAssistant) -> None:
-    assert await async_setup_component(hass, "media_source", {})
 
 
 @pytest.fixture
@@ -49,14 +42,6 @@ def exports(hass: HomeAssistant, tmp_path: Path) -> Path:
     folder.mkdir()
     hass.config.allowlist_external_dirs = {str(folder)}
     return folder
-
-
-@pytest.fixture
-async def clip_id(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
-) -> str:
-    """Record a clip and return its id."""
-    return (await record_one(hass, doorbell)).rsplit(":", 1)[1]
 
 
 async def _export(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 import logging
 from pathlib import Path
-import socket
 import threading
 
 from homeassistant.config_entries import ConfigEntryState
@@ -172,13 +171,8 @@ async def test_refused_credentials_while_running_start_reauth(
     assert current(hass, camera).state == STATE_UNAVAILABLE
 
 
-async def test_setup_retries_when_the_name_does_not_resolve(
-    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def no_such_name(*args: object, **kwargs: object) -> list[object]:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(hass.loop, "getaddrinfo", no_such_name)
+@pytest.mark.usefixtures("no_such_name")
+async def test_setup_retries_when_the_name_does_not_resolve(hass: HomeAssistant) -> None:
     entry = await _set_up_at(hass, "doorbell.invalid")
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == "cannot_connect"

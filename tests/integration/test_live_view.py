@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import contextlib
-from dataclasses import replace
 import io
 import shutil
 import subprocess
@@ -24,10 +23,9 @@ from custom_components.local_doorbell.rtsp.restream import PATH, USER, Restream
 from tests.helpers.rtsp import RawClient, Reader, access_units, annexb, decode_h264
 from tests.helpers.video import PYAV_OPTIONS
 from virtual_doorbell import VirtualDoorbell
-from virtual_doorbell.audio import AudioCodec
 from virtual_doorbell.video import read_frame_counter
 
-from ..conftest import PASSWORD, TEST_VIDEO
+from ..conftest import TEST_VIDEO
 from .conftest import entity_id, wait_for
 
 GOP = round(TEST_VIDEO.gop_seconds * TEST_VIDEO.fps)  # pictures from keyframe to keyframe
@@ -37,9 +35,11 @@ TCP = {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
 lingering_stream = pytest.mark.parametrize("expected_lingering_timers", [True])
 
 
-def restream(entry: MockConfigEntry) -> Restream:
-    live: Restream = entry.runtime_data.live
-    return live
+@pytest.fixture
+def live(entry: MockConfigEntry) -> Restream:
+    """Return the restream of the doorbell the `entry` fixture set up."""
+    restream: Restream = entry.runtime_data.live
+    return restream
 
 
 def password(live: Restream) -> str:
@@ -104,12 +104,12 @@ async def test_hls_live_view_decodes(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     doorbell: VirtualDoorbell,
-    entry: MockConfigEntry,
+    live: Restream,
 ) -> None:
     async with hls(hass, doorbell) as url:
         frame = await first_hls_picture(hass_client, url)
     assert (frame.width, frame.height) == (TEST_VIDEO.width, TEST_VIDEO.height)
-    assert restream(entry).sessions_total == 1  # Home Assistant's stream read the restream
+    assert live.sessions_total == 1  # Home Assistant's stream read the restream
 
 
 @lingering_stream
@@ -117,9 +117,8 @@ async def test_the_device_sees_one_session_whoever_watches(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     doorbell: VirtualDoorbell,
-    entry: MockConfigEntry,
+    live: Restream,
 ) -> None:
-    live = restream(entry)
     async with hls(hass, doorbell) as url, reading(live.url) as one, reading(live.url) as two:
         # Two HLS viewers (they share Home Assistant's stream) and two RTSP clients.
         pictures = [await first_hls_picture(hass_client, url) for _ in range(2)]
@@ -137,9 +136,8 @@ async def test_viewers_resume_after_a_device_reboot(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     doorbell: VirtualDoorbell,
-    entry: MockConfigEntry,
+    live: Restream,
 ) -> None:
-    live = restream(entry)
     # A reader that gives up after 3 s without a byte: only the restream's keepalives hold it.
     strict = {**PYAV_OPTIONS, "timeout": "3000000"}
     async with (
@@ -165,9 +163,8 @@ async def test_viewers_resume_after_a_device_reboot(
 
 
 async def test_a_fresh_client_starts_at_the_cached_keyframe(
-    doorbell: VirtualDoorbell, entry: MockConfigEntry
+    doorbell: VirtualDoorbell, entry: MockConfigEntry, live: Restream
 ) -> None:
-    live = restream(entry)
     await wait_for(lambda: entry.runtime_data.clips.recorder.connected and live.held > 0, 20)
     await doorbell.fault("stop_video")  # from now on the device sends no picture
     client = await client_of(live)
@@ -184,8 +181,7 @@ async def test_a_fresh_client_starts_at_the_cached_keyframe(
     assert read_frame_counter(pictures[0]) % GOP == 0  # a keyframe the device sent before
 
 
-async def test_credentials_are_required(entry: MockConfigEntry) -> None:
-    live = restream(entry)
+async def test_credentials_are_required(live: Restream) -> None:
     for secret in ("wrong", password(live)[:-1]):
         client = await client_of(live, secret)
         try:
@@ -213,14 +209,12 @@ def listening(port: int) -> set[str]:
     return found
 
 
-async def test_listens_on_loopback_only(entry: MockConfigEntry) -> None:
-    live = restream(entry)
+async def test_listens_on_loopback_only(live: Restream) -> None:
     assert urlsplit(live.url).hostname == "127.0.0.1"
     assert listening(live.port) == {"0100007F"}  # 127.0.0.1, in the kernel's byte order
 
 
-async def test_odd_input_gets_rtsp_errors(entry: MockConfigEntry) -> None:
-    live = restream(entry)
+async def test_odd_input_gets_rtsp_errors(entry: MockConfigEntry, live: Restream) -> None:
     await wait_for(lambda: entry.runtime_data.clips.recorder.connected, 20)
     url = plain(live)
     client = await client_of(live)
@@ -266,9 +260,8 @@ async def test_odd_input_gets_rtsp_errors(entry: MockConfigEntry) -> None:
 
 
 async def test_unloading_closes_the_restream_and_its_clients(
-    hass: HomeAssistant, entry: MockConfigEntry
+    hass: HomeAssistant, entry: MockConfigEntry, live: Restream
 ) -> None:
-    live = restream(entry)
     client = await client_of(live)
     try:
         assert (await client.play(plain(live))).status == 200
@@ -295,8 +288,9 @@ def _tool(name: str) -> str:
     return path
 
 
-async def test_gstreamer_and_ffmpeg_read_the_restream(entry: MockConfigEntry) -> None:
-    live = restream(entry)
+async def test_gstreamer_and_ffmpeg_read_the_restream(
+    entry: MockConfigEntry, live: Restream
+) -> None:
     await wait_for(lambda: entry.runtime_data.clips.recorder.connected, 20)
     width, height = TEST_VIDEO.width, TEST_VIDEO.height
     pipeline = [
@@ -324,32 +318,13 @@ async def test_gstreamer_and_ffmpeg_read_the_restream(entry: MockConfigEntry) ->
     assert f"width={width}".encode() in ffprobe.stdout
 
 
-@pytest.fixture
-def audio() -> AudioCodec:
-    return "none"
-
-
-@pytest.fixture
-async def doorbell(
-    socket_enabled: None, doorbell_model: str, audio: AudioCodec
-) -> AsyncIterator[VirtualDoorbell]:
-    """The conftest's doorbell, with a microphone when a test asks for one."""
-    device = VirtualDoorbell(
-        password=PASSWORD, model=doorbell_model, video=replace(TEST_VIDEO, audio=audio)
-    )
-    await device.start()
-    yield device
-    await device.stop()
-
-
 @pytest.mark.parametrize(
     ("audio", "codec", "rtpmap"),
     [("aac", "aac", "97 MPEG4-GENERIC/16000/1"), ("pcmu", "pcm_mulaw", "0 PCMU/8000")],
 )
 async def test_audio_passes_as_the_device_sends_it(
-    entry: MockConfigEntry, codec: str, rtpmap: str
+    entry: MockConfigEntry, live: Restream, codec: str, rtpmap: str
 ) -> None:
-    live = restream(entry)
     await wait_for(lambda: entry.runtime_data.clips.recorder.connected, 20)
     client = await client_of(live)
     try:

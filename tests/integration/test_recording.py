@@ -17,7 +17,6 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_ON, S
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -29,11 +28,6 @@ from virtual_doorbell import VirtualDoorbell
 
 from ..conftest import TEST_VIDEO
 from .conftest import FAST_RECORDING, current, entity_id, wait_for
-
-
-@pytest.fixture
-async def media(hass: HomeAssistant) -> None:
-    assert await async_setup_component(hass, "media_source", {})
 
 
 async def test_clips_are_grouped_by_the_owners_day(

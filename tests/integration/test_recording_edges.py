@@ -17,7 +17,6 @@ from homeassistant.components.media_source import (
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -28,37 +27,17 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.local_doorbell.const import DOMAIN
-from tests.helpers.clips import MEDIA_ROOT, children
+from tests.helpers.clips import MEDIA_ROOT, children, record_one
 from virtual_doorbell import VirtualDoorbell
 
-from ..conftest import PASSWORD, TEST_VIDEO
 from .conftest import current, entity_id, mock_entry, set_up_entry, wait_for
 
 SERVICE = DOMAIN
 
 
-async def _record(hass: HomeAssistant, doorbell: VirtualDoorbell) -> str:
-    """Press once, wait for the clip, and return its id."""
-    count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
-    before = int(current(hass, count).state)
-    await wait_for(lambda: doorbell.state.counters.rtsp_sessions >= 1)
-    await asyncio.sleep(1.5)  # a keyframe of pre-roll
-    doorbell.press()
-    await wait_for(lambda: int(current(hass, count).state) == before + 1, 30)
-    days = await async_browse_media(hass, f"{MEDIA_ROOT}/{doorbell.state.serial}")
-    clips = await async_browse_media(hass, children(days)[0].media_content_id)
-    return str(children(clips)[0].media_content_id).rsplit(":", 1)[1]
-
-
-@pytest.fixture
-async def media(hass: HomeAssistant) -> None:
-    assert await async_setup_component(hass, "media_source", {})
-
-
 async def test_malformed_media_ids(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+    hass: HomeAssistant, doorbell: VirtualDoorbell, clip_id: str
 ) -> None:
-    clip_id = await _record(hass, doorbell)
     serial = doorbell.state.serial
     for bad in (f"{serial}:week:1", f"{serial}:day:yesterday", f"{serial}:clip:{clip_id}"):
         with pytest.raises(BrowseError):
@@ -75,9 +54,8 @@ async def test_views_check_permission_and_files(
     hass_admin_user: MockUser,
     doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
-    media: None,
+    clip_id: str,
 ) -> None:
-    clip_id = await _record(hass, doorbell)
     client = await hass_client()
     clip = f"/api/{DOMAIN}/clips/{clip_id}.mp4"
     thumbnail = f"/api/{DOMAIN}/thumbnails/{clip_id}.jpg"
@@ -99,12 +77,10 @@ async def test_views_check_permission_and_files(
 async def test_a_tampered_index_cannot_reach_outside_the_root(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
-    media: None,
+    clip_id: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    clip_id = await _record(hass, doorbell)
     library = entry.runtime_data.clips.library
 
     def tamper() -> None:
@@ -126,9 +102,8 @@ async def test_a_tampered_index_cannot_reach_outside_the_root(
 
 
 async def test_retention_runs_on_schedule_and_lifts_the_pause(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, clip_id: str
 ) -> None:
-    clip_id = await _record(hass, doorbell)
     await hass.services.async_call(SERVICE, "protect_clip", {"clip_id": clip_id}, blocking=True)
     # Keep clips for about a second, and ask for more free space than any disk has.
     options = {**entry.options, "retention_ring_hours": 0.0003, "min_free_gb": 1e6}
@@ -164,22 +139,21 @@ async def test_cached_keyframe_serves_the_camera(
 
 
 async def test_two_doorbells_share_one_storage_root(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, entry: MockConfigEntry, media: None
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    other_doorbell: VirtualDoorbell,
+    entry: MockConfigEntry,
+    media: None,
 ) -> None:
-    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
-    await other.start()
-    try:
-        second = await set_up_entry(hass, other, title="Back door")
-        assert second.runtime_data.clips.library is entry.runtime_data.clips.library
-        await _record(hass, doorbell)
-        await _record(hass, other)
-        root = await async_browse_media(hass, MEDIA_ROOT)
-        assert sorted(child.title for child in children(root)) == ["Amcrest AD410", "Back door"]
-        assert await hass.config_entries.async_unload(second.entry_id)
-        # The first doorbell still reads its library.
-        assert children(await async_browse_media(hass, MEDIA_ROOT))
-    finally:
-        await other.stop()
+    second = await set_up_entry(hass, other_doorbell, title="Back door")
+    assert second.runtime_data.clips.library is entry.runtime_data.clips.library
+    await record_one(hass, doorbell)
+    await record_one(hass, other_doorbell)
+    root = await async_browse_media(hass, MEDIA_ROOT)
+    assert sorted(child.title for child in children(root)) == ["Amcrest AD410", "Back door"]
+    assert await hass.config_entries.async_unload(second.entry_id)
+    # The first doorbell still reads its library.
+    assert children(await async_browse_media(hass, MEDIA_ROOT))
 
 
 async def test_unusable_storage_root_fails_setup(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 import io
 
 import aiohttp
@@ -19,7 +20,7 @@ from custom_components.local_doorbell.recording.archive.layout import clip_id_pa
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.picture import read_frame_counter
 
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
+from .conftest import AddEntry, current, entity_id, wait_for
 
 
 def _counter(jpeg: bytes) -> int:
@@ -55,6 +56,23 @@ def _changes(hass: HomeAssistant, entity: str) -> list[State]:
     return states
 
 
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """The doorbell's ring event and last-visitor picture, and their new states."""
+
+    event: str
+    image: str
+    rings: list[State]
+    pictures: list[State]
+
+
+def _watch(hass: HomeAssistant, doorbell: VirtualDoorbell) -> Moment:
+    """Collect the new states of the ring event and of the picture from now on."""
+    event = entity_id(hass, "event", doorbell.state.serial, "doorbell")
+    image = entity_id(hass, "image", doorbell.state.serial, "last_visitor")
+    return Moment(event, image, _changes(hass, event), _changes(hass, image))
+
+
 async def _clip_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
     library = entry.runtime_data.clips.library
     clips = await hass.async_add_executor_job(library.clips, entry.unique_id)
@@ -68,32 +86,29 @@ async def test_the_picture_at_the_press_and_where_its_clip_is(
     doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
 ) -> None:
-    serial = doorbell.state.serial
-    event = entity_id(hass, "event", serial, "doorbell")
-    image = entity_id(hass, "image", serial, "last_visitor")
-    rings, pictures = _changes(hass, event), _changes(hass, image)
+    moment = _watch(hass, doorbell)
     logbook: list[Event] = []
     hass.bus.async_listen(EVENT_LOGBOOK_ENTRY, logbook.append)
     await _ready(doorbell)
 
     frame = await _press(session, doorbell)
-    await wait_for(lambda: bool(rings) and bool(pictures))
-    ring = rings[0].attributes
+    await wait_for(lambda: bool(moment.rings) and bool(moment.pictures))
+    ring = moment.rings[0].attributes
     assert ring["event_type"] == "ring"
     # The picture, fetched as a phone would: the relative path, signed in.
-    assert ring["image_path"] == f"/api/image_proxy/{image}"
+    assert ring["image_path"] == f"/api/image_proxy/{moment.image}"
     client = await hass_client()
     served = await client.get(ring["image_path"])
     assert served.status == 200
     jpeg = await served.read()
     assert abs(_counter(jpeg) - frame) <= 2, (_counter(jpeg), frame)
-    assert pictures[0].state != STATE_UNKNOWN
+    assert moment.pictures[0].state != STATE_UNKNOWN
 
     # The ring named its clip while it was being recorded; it is that clip.
     clip_id = ring["clip_id"]
     assert isinstance(clip_id, str)
     assert clip_id.split("-")[1] == "ring"
-    count = entity_id(hass, "sensor", serial, "clip_count")
+    count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
     await wait_for(lambda: current(hass, count).state == "1", 30)
     assert await _clip_ids(hass, entry) == [clip_id]
     # Its thumbnail is the picture at the press.
@@ -101,22 +116,22 @@ async def test_the_picture_at_the_press_and_where_its_clip_is(
     assert _counter(await thumbnail.read()) == _counter(jpeg)
     # The clip coming into the library does not replace the picture at the press.
     assert (await client.get(ring["image_path"])).status == 200
-    assert len(pictures) == 1
+    assert len(moment.pictures) == 1
 
     start, _ = clip_id_parts(clip_id)
-    entries = [e.data for e in logbook if e.data.get("entity_id") == event]
+    entries = [e.data for e in logbook if e.data.get("entity_id") == moment.event]
     assert entries == [
         {
-            "name": current(hass, event).name,
+            "name": current(hass, moment.event).name,
             "message": f"Ring — clip {dt_util.as_local(start):%H:%M:%S}",
             "domain": DOMAIN,
-            "entity_id": event,
+            "entity_id": moment.event,
         }
     ]
     # Deleting the clip takes its picture with it: nothing else is left to show.
     await hass.services.async_call(DOMAIN, "delete_clip", {"clip_id": clip_id}, blocking=True)
-    await wait_for(lambda: current(hass, image).state == STATE_UNKNOWN)
-    assert "entity_picture" not in current(hass, image).attributes
+    await wait_for(lambda: current(hass, moment.image).state == STATE_UNKNOWN)
+    assert "entity_picture" not in current(hass, moment.image).attributes
 
 
 async def test_after_a_restart_the_clip_thumbnail_is_the_last_visitor(
@@ -126,17 +141,15 @@ async def test_after_a_restart_the_clip_thumbnail_is_the_last_visitor(
     doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
 ) -> None:
-    serial = doorbell.state.serial
-    image = entity_id(hass, "image", serial, "last_visitor")
-    pictures = _changes(hass, image)
+    moment = _watch(hass, doorbell)
     await _ready(doorbell)
     frame = await _press(session, doorbell)
-    count = entity_id(hass, "sensor", serial, "clip_count")
-    await wait_for(lambda: bool(pictures) and current(hass, count).state == "1", 30)
+    count = entity_id(hass, "sensor", doorbell.state.serial, "clip_count")
+    await wait_for(lambda: bool(moment.pictures) and current(hass, count).state == "1", 30)
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await wait_for(lambda: current(hass, image).state != "unavailable")
+    await wait_for(lambda: current(hass, moment.image).state != "unavailable")
     client = await hass_client()
-    served = await client.get(f"/api/image_proxy/{image}")
+    served = await client.get(f"/api/image_proxy/{moment.image}")
     assert served.status == 200
     assert abs(_counter(await served.read()) - frame) <= 2
 
@@ -146,25 +159,15 @@ async def test_a_ring_that_is_not_recorded_fires_at_once_with_its_picture(
     hass_client: ClientSessionGenerator,
     session: aiohttp.ClientSession,
     doorbell: VirtualDoorbell,
+    add_entry: AddEntry,
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options={**FAST_RECORDING, CONF_RECORD_TRIGGERS: ["motion"]},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await wait_for(lambda: doorbell.state.counters.event_clients == 1)
-    serial = doorbell.state.serial
-    event = entity_id(hass, "event", serial, "doorbell")
-    image = entity_id(hass, "image", serial, "last_visitor")
-    rings, pictures = _changes(hass, event), _changes(hass, image)
+    entry = await add_entry({CONF_RECORD_TRIGGERS: ["motion"]})
+    moment = _watch(hass, doorbell)
     await _ready(doorbell)
     frame = await _press(session, doorbell)
-    await wait_for(lambda: bool(rings) and bool(pictures))
-    assert rings[0].attributes["clip_id"] is None
-    served = await (await hass_client()).get(rings[0].attributes["image_path"])
+    await wait_for(lambda: bool(moment.rings) and bool(moment.pictures))
+    assert moment.rings[0].attributes["clip_id"] is None
+    served = await (await hass_client()).get(moment.rings[0].attributes["image_path"])
     assert abs(_counter(await served.read()) - frame) <= 2
     await asyncio.sleep(1.5)  # past the post-roll a clip would have had
     assert await _clip_ids(hass, entry) == []
@@ -176,20 +179,17 @@ async def test_in_privacy_mode_a_ring_has_neither_clip_nor_picture(
     doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
 ) -> None:
-    serial = doorbell.state.serial
-    event = entity_id(hass, "event", serial, "doorbell")
-    image = entity_id(hass, "image", serial, "last_visitor")
     await _ready(doorbell)
     await hass.services.async_call(
         "switch",
         "turn_on",
-        {"entity_id": entity_id(hass, "switch", serial, "privacy_mode")},
+        {"entity_id": entity_id(hass, "switch", doorbell.state.serial, "privacy_mode")},
         blocking=True,
     )
-    rings, pictures = _changes(hass, event), _changes(hass, image)
+    moment = _watch(hass, doorbell)
     await _press(session, doorbell)
-    await wait_for(lambda: bool(rings))
-    assert rings[0].attributes["clip_id"] is None
+    await wait_for(lambda: bool(moment.rings))
+    assert moment.rings[0].attributes["clip_id"] is None
     await asyncio.sleep(1.5)  # the moment has passed; the recorder answered with nothing
-    assert pictures == []
-    assert current(hass, image).state == STATE_UNKNOWN
+    assert moment.pictures == []
+    assert current(hass, moment.image).state == STATE_UNKNOWN

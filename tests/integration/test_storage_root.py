@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -18,32 +16,10 @@ from custom_components.local_doorbell.const import CONF_STORAGE_ROOT, DOMAIN
 from custom_components.local_doorbell.options import RETENTION_KEYS
 from custom_components.local_doorbell.privacy.audit import AuditAction, AuditLog
 from custom_components.local_doorbell.recording.archive.library import Clip, Library
-from tests.helpers.clips import record_one
 from virtual_doorbell import VirtualDoorbell
 
-from ..conftest import PASSWORD, TEST_VIDEO
 from ..recording.media import record_clip
-from .conftest import FAST_RECORDING, set_up_entry
-
-type AddEntry = Callable[..., Awaitable[MockConfigEntry]]
-
-
-@pytest.fixture
-async def media(hass: HomeAssistant) -> None:
-    """Set up the media sources: ours, and Home Assistant's local one (My media)."""
-    assert await async_setup_component(hass, "media_source", {})
-
-
-@pytest.fixture
-def add_entry(hass: HomeAssistant, doorbell: VirtualDoorbell) -> AddEntry:
-    """Return a function that sets up the doorbell with the given options."""
-
-    async def add(
-        options: dict[str, object] | None = None, target: VirtualDoorbell = doorbell
-    ) -> MockConfigEntry:
-        return await set_up_entry(hass, target, options={**FAST_RECORDING, **(options or {})})
-
-    return add
+from .conftest import FAST_RECORDING, AddEntry
 
 
 @pytest.fixture
@@ -86,12 +62,10 @@ async def test_my_media_does_not_serve_clips(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     stranger: str,
-    doorbell: VirtualDoorbell,
     entry: MockConfigEntry,
-    media: None,
+    clip_id: str,
     media_dir: Path,
 ) -> None:
-    clip_id = (await record_one(hass, doorbell)).rsplit(":", 1)[1]
     library: Library = entry.runtime_data.clips.library
     clip = await hass.async_add_executor_job(library.get, clip_id)
     client = await hass_client(stranger)
@@ -245,6 +219,7 @@ async def test_originals_left_behind_are_reported(
 async def test_a_library_in_use_is_not_moved(
     hass: HomeAssistant,
     doorbell: VirtualDoorbell,
+    other_doorbell: VirtualDoorbell,
     add_entry: AddEntry,
     media_dir: Path,
     config_dir: Path,
@@ -255,36 +230,29 @@ async def test_a_library_in_use_is_not_moved(
     await hass.async_add_executor_job(blocker.write_text, "in the way")
     first = await add_entry({CONF_STORAGE_ROOT: str(shared)})
     await hass.async_add_executor_job(blocker.unlink)
-    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
-    await other.start()
-    try:
-        # The first doorbell records there (or rather: holds its library open), so the second
-        # cannot take the library away; it shares it, and records nothing either.
-        second = await add_entry({CONF_STORAGE_ROOT: str(shared)}, target=other)
-        issue = ir.async_get(hass).async_get_issue(DOMAIN, f"storage_in_media_{second.entry_id}")
-        assert issue is not None
-        assert issue.translation_placeholders is not None
-        assert "another doorbell" in issue.translation_placeholders["error"]
-        assert second.runtime_data.clips.library is first.runtime_data.clips.library
-        assert second.runtime_data.clips.recorder.paused
-        assert await hass.config_entries.async_unload(second.entry_id)
-    finally:
-        await other.stop()
+    # The first doorbell records there (or rather: holds its library open), so the second
+    # cannot take the library away; it shares it, and records nothing either.
+    second = await add_entry({CONF_STORAGE_ROOT: str(shared)}, target=other_doorbell)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"storage_in_media_{second.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert "another doorbell" in issue.translation_placeholders["error"]
+    assert second.runtime_data.clips.library is first.runtime_data.clips.library
+    assert second.runtime_data.clips.recorder.paused
+    assert await hass.config_entries.async_unload(second.entry_id)
 
 
 async def test_clips_moved_into_a_library_in_use_are_indexed(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry, media_dir: Path
+    hass: HomeAssistant,
+    other_doorbell: VirtualDoorbell,
+    add_entry: AddEntry,
+    media_dir: Path,
 ) -> None:
     first = await add_entry()  # records in the default folder already
-    other = VirtualDoorbell(password=PASSWORD, model="AD110", video=TEST_VIDEO)
-    await other.start()
-    try:
-        chosen = media_dir / "back door"
-        kept, _ = await hass.async_add_executor_job(old_library, chosen, other.state.serial)
-        second = await add_entry({CONF_STORAGE_ROOT: str(chosen)}, target=other)
-        library: Library = first.runtime_data.clips.library
-        assert second.runtime_data.clips.library is library
-        assert (await hass.async_add_executor_job(library.get, kept.id)).protected
-        assert await hass.config_entries.async_unload(second.entry_id)
-    finally:
-        await other.stop()
+    chosen = media_dir / "back door"
+    kept, _ = await hass.async_add_executor_job(old_library, chosen, other_doorbell.state.serial)
+    second = await add_entry({CONF_STORAGE_ROOT: str(chosen)}, target=other_doorbell)
+    library: Library = first.runtime_data.clips.library
+    assert second.runtime_data.clips.library is library
+    assert (await hass.async_add_executor_job(library.get, kept.id)).protected
+    assert await hass.config_entries.async_unload(second.entry_id)

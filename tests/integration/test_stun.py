@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
+from aiohttp.test_utils import TestClient
 from homeassistant.components.camera import Camera
 from homeassistant.components.camera.webrtc import (
     CameraWebRTCProvider,
@@ -29,7 +31,7 @@ from webrtc_models import RTCIceCandidateInit
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, entity_id, entry_data
+from .conftest import AddEntry, entity_id
 
 LOCAL_STUN = "stun:192.168.1.2:3478"
 
@@ -76,43 +78,61 @@ def webrtc(hass: HomeAssistant) -> Iterator[Callable[[], Callable[[], None]]]:
             remove()
 
 
-async def _setup(hass: HomeAssistant, doorbell: VirtualDoorbell) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options=FAST_RECORDING,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    return entry
-
-
 def _issue(hass: HomeAssistant, doorbell: VirtualDoorbell) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, f"default_stun_{doorbell.state.serial}")
 
 
 async def test_no_notice_when_the_camera_plays_only_hls(
-    hass: HomeAssistant, doorbell: VirtualDoorbell
+    hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry
 ) -> None:
-    await _setup(hass, doorbell)
+    await add_entry()
     await hass.async_block_till_done()
     assert _issue(hass, doorbell) is None
 
 
-async def test_webrtc_with_home_assistants_default_raises_a_fixable_notice(
+@dataclass(frozen=True, slots=True)
+class FixFlow:
+    """The notice of the default STUN server, and its fix flow as the frontend opened it."""
+
+    entry: MockConfigEntry
+    issue: ir.IssueEntry
+    client: TestClient[Any, Any]
+    opened: dict[str, Any]  # the flow's first step
+
+    async def submit(self) -> dict[str, Any]:
+        """Submit the flow's step, as the owner does to check again; return the answer."""
+        url = f"/api/repairs/issues/fix/{self.opened['flow_id']}"
+        answer: dict[str, Any] = await (await self.client.post(url, json={})).json()
+        return answer
+
+
+@pytest.fixture
+async def fix_flow(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
     doorbell: VirtualDoorbell,
+    add_entry: AddEntry,
     webrtc: Callable[[], Callable[[], None]],
-) -> None:
+) -> FixFlow:
+    """Set the doorbell up where WebRTC hands out Home Assistant's STUN server; open the fix."""
     assert await async_setup_component(hass, "repairs", {})
-    entry = await _setup(hass, doorbell)
+    entry = await add_entry()
     webrtc()  # go2rtc comes up after the cameras, and Home Assistant re-checks them
     await hass.async_block_till_done()
-    camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
     issue = _issue(hass, doorbell)
     assert issue is not None
+    client = await hass_client()
+    response = await client.post(
+        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue.issue_id}
+    )
+    return FixFlow(entry, issue, client, await response.json())
+
+
+async def test_webrtc_with_home_assistants_default_raises_a_fixable_notice(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, fix_flow: FixFlow
+) -> None:
+    camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
+    issue = fix_flow.issue
     assert issue.is_fixable
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_placeholders == {
@@ -123,25 +143,18 @@ async def test_webrtc_with_home_assistants_default_raises_a_fixable_notice(
         "https://github.com/local-doorbell/local-doorbell#webrtc-and-stun"
     )
     # The fix flow, as the frontend runs it: nothing changed yet, so it says so.
-    client = await hass_client()
-    response = await client.post(
-        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue.issue_id}
-    )
-    flow = await response.json()
-    assert flow["step_id"] == "confirm"
-    assert flow["description_placeholders"]["server"] == "stun.home-assistant.io"
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
-    flow = await response.json()
+    assert fix_flow.opened["step_id"] == "confirm"
+    assert fix_flow.opened["description_placeholders"]["server"] == "stun.home-assistant.io"
+    flow = await fix_flow.submit()
     assert flow["type"] == "form"
     assert flow["errors"] == {"base": "still_default"}
     # The owner names a STUN server of their own (homeassistant: webrtc: ice_servers:, which
     # reloading the core configuration applies), and checks again.
     await async_process_ha_core_config(hass, {"webrtc": {"ice_servers": [{"url": LOCAL_STUN}]}})
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
-    assert (await response.json())["type"] == "create_entry"
+    assert (await fix_flow.submit())["type"] == "create_entry"
     assert _issue(hass, doorbell) is None
     # A reload (or restart) checks again, and finds nothing to say.
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert await hass.config_entries.async_reload(fix_flow.entry.entry_id)
     await hass.async_block_till_done()
     assert _issue(hass, doorbell) is None
 
@@ -159,6 +172,7 @@ async def test_webrtc_with_home_assistants_default_raises_a_fixable_notice(
 async def test_web_rtc_configuration_decides(
     hass: HomeAssistant,
     doorbell: VirtualDoorbell,
+    add_entry: AddEntry,
     webrtc: Callable[[], Callable[[], None]],
     ice_servers: list[dict[str, Any]],
     notice: bool,
@@ -168,15 +182,18 @@ async def test_web_rtc_configuration_decides(
     assert await async_setup_component(hass, "camera", {})
     webrtc()  # this time the provider is there before the camera
     await hass.async_block_till_done()
-    await _setup(hass, doorbell)
+    await add_entry()
     await hass.async_block_till_done()
     assert (_issue(hass, doorbell) is not None) is notice
 
 
 async def test_the_notice_goes_with_webrtc_and_with_the_doorbell(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, webrtc: Callable[[], Callable[[], None]]
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    add_entry: AddEntry,
+    webrtc: Callable[[], Callable[[], None]],
 ) -> None:
-    entry = await _setup(hass, doorbell)
+    entry = await add_entry()
     remove = webrtc()
     await hass.async_block_till_done()
     assert _issue(hass, doorbell) is not None
@@ -191,23 +208,8 @@ async def test_the_notice_goes_with_webrtc_and_with_the_doorbell(
 
 
 async def test_the_fix_flow_finishes_when_the_doorbell_is_gone(
-    hass: HomeAssistant,
-    hass_client: ClientSessionGenerator,
-    doorbell: VirtualDoorbell,
-    webrtc: Callable[[], Callable[[], None]],
+    hass: HomeAssistant, doorbell: VirtualDoorbell, fix_flow: FixFlow
 ) -> None:
-    assert await async_setup_component(hass, "repairs", {})
-    entry = await _setup(hass, doorbell)
-    webrtc()
-    await hass.async_block_till_done()
-    issue = _issue(hass, doorbell)
-    assert issue is not None
-    client = await hass_client()
-    response = await client.post(
-        "/api/repairs/issues/fix", json={"handler": DOMAIN, "issue_id": issue.issue_id}
-    )
-    flow = await response.json()
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
-    assert (await response.json())["type"] == "create_entry"
+    assert await hass.config_entries.async_unload(fix_flow.entry.entry_id)
+    assert (await fix_flow.submit())["type"] == "create_entry"
     assert _issue(hass, doorbell) is None

@@ -5,12 +5,11 @@ from __future__ import annotations
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.local_doorbell.const import DOMAIN
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, entity_id, set_up_entry, wait_for
+from .conftest import AddEntry, current, entity_id, wait_for
 
 
 def _issue(hass: HomeAssistant, doorbell: VirtualDoorbell) -> ir.IssueEntry | None:
@@ -21,17 +20,11 @@ def _cloud_on(doorbell: VirtualDoorbell) -> bool:
     return doorbell.state.cloud_enabled
 
 
-async def _setup(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, **options: object
-) -> MockConfigEntry:
-    return await set_up_entry(hass, doorbell, options={**FAST_RECORDING, **options})
-
-
 async def test_turned_off_at_setup_and_after_a_reset(
-    hass: HomeAssistant, doorbell: VirtualDoorbell
+    hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry
 ) -> None:
     assert _cloud_on(doorbell)  # as shipped
-    await _setup(hass, doorbell)
+    await add_entry()
     sensor = entity_id(hass, "binary_sensor", doorbell.state.serial, "vendor_cloud")
     assert not _cloud_on(doorbell)
     assert current(hass, sensor).state == STATE_OFF
@@ -45,10 +38,10 @@ async def test_turned_off_at_setup_and_after_a_reset(
 
 
 async def test_a_switch_that_will_not_turn_off_raises_an_issue(
-    hass: HomeAssistant, doorbell: VirtualDoorbell
+    hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry
 ) -> None:
     doorbell.state.cloud_locked = True
-    await _setup(hass, doorbell)
+    await add_entry()
     sensor = entity_id(hass, "binary_sensor", doorbell.state.serial, "vendor_cloud")
     assert current(hass, sensor).state == STATE_ON
     issue = _issue(hass, doorbell)
@@ -61,17 +54,19 @@ async def test_a_switch_that_will_not_turn_off_raises_an_issue(
 
 
 async def test_a_device_that_refuses_raises_an_issue(
-    hass: HomeAssistant, doorbell: VirtualDoorbell
+    hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry
 ) -> None:
-    entry = await _setup(hass, doorbell)
+    entry = await add_entry()
     await doorbell.fault("refuse_auth")
     await entry.runtime_data.coordinator.async_enforce_cloud_off()
     assert entry.runtime_data.coordinator.data.cloud_enabled is None
     assert _issue(hass, doorbell) is not None
 
 
-async def test_the_owner_may_keep_it_on(hass: HomeAssistant, doorbell: VirtualDoorbell) -> None:
-    await _setup(hass, doorbell, keep_vendor_cloud_off=False)
+async def test_the_owner_may_keep_it_on(
+    hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry
+) -> None:
+    await add_entry({"keep_vendor_cloud_off": False})
     sensor = entity_id(hass, "binary_sensor", doorbell.state.serial, "vendor_cloud")
     assert doorbell.state.cloud_enabled is True
     assert current(hass, sensor).state == STATE_ON

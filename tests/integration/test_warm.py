@@ -9,6 +9,7 @@ at a known earlier wake would end, so they tell a re-armed timer from one left t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 import re
 import time
@@ -22,7 +23,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
     async_fire_time_changed,
     async_fire_time_changed_exact,
 )
@@ -39,12 +39,14 @@ from custom_components.local_doorbell.const import (
 from custom_components.local_doorbell.models import LocalDoorbellConfigEntry
 from virtual_doorbell import VirtualDoorbell
 
-from .conftest import FAST_RECORDING, current, entity_id, entry_data, wait_for
+from .conftest import AddEntry, current, entity_id, wait_for
 
 # A window that ends before the HLS output's own idle timeout would (the warmer's last wake
 # comes at once), and one that outlasts it by far.
 SHORT, LONG = OUTPUT_IDLE_TIMEOUT + 15, 10 * OUTPUT_IDLE_TIMEOUT
 GAP = 0.2  # seconds between two wakes the tests tell apart
+
+type SetUp = Callable[..., Awaitable[Camera]]
 
 
 @pytest.fixture
@@ -53,20 +55,35 @@ async def stream(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "stream", {"stream": {"segment_duration": 2}})
 
 
-async def _setup(hass: HomeAssistant, doorbell: VirtualDoorbell, **options: Any) -> Camera:
-    """Set up the doorbell with these options; return its camera entity."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=doorbell.state.serial,
-        data=entry_data(doorbell),
-        options={**FAST_RECORDING, **options},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await wait_for(lambda: doorbell.state.counters.event_clients == 1)
-    return get_camera_from_entity_id(
-        hass, entity_id(hass, "camera", doorbell.state.serial, "camera")
-    )
+@pytest.fixture
+def set_up(hass: HomeAssistant, doorbell: VirtualDoorbell, add_entry: AddEntry) -> SetUp:
+    """Return a function that sets the doorbell up with these options and returns its camera.
+
+    The entry is unloaded after the test, which stops its stream.
+    """
+
+    async def set_up(options: dict[str, Any] | None = None) -> Camera:
+        await add_entry(options)
+        camera = entity_id(hass, "camera", doorbell.state.serial, "camera")
+        return get_camera_from_entity_id(hass, camera)
+
+    return set_up
+
+
+@pytest.fixture
+def ask_for_stream(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> Callable[[Camera], Awaitable[str]]:
+    """Return a function that asks for a camera's stream as the frontend does: its URL."""
+
+    async def ask(camera: Camera) -> str:
+        websocket = await hass_ws_client(hass)
+        await websocket.send_json({"id": 1, "type": "camera/stream", "entity_id": camera.entity_id})
+        answer = await websocket.receive_json()
+        assert answer["success"], answer
+        return str(answer["result"]["url"])
+
+    return ask
 
 
 def _hls(camera: Camera) -> StreamOutput | None:
@@ -122,137 +139,116 @@ async def test_a_press_warms_the_stream_before_anyone_asks(
     hass: HomeAssistant,
     stream: None,
     hass_client: ClientSessionGenerator,
-    hass_ws_client: WebSocketGenerator,
     doorbell: VirtualDoorbell,
+    set_up: SetUp,
+    ask_for_stream: Callable[[Camera], Awaitable[str]],
 ) -> None:
-    camera = await _setup(hass, doorbell)
-    try:
-        await _warm_after_press(doorbell, camera)
-        # The stream reads the restream: nobody has asked for live view yet. The device
-        # serves the recorder only.
-        assert _viewers(hass) == 1
-        assert doorbell.state.counters.rtsp_sessions == 1
-        output = _hls(camera)
-        # The frontend's request: the stream is already there, with complete segments.
-        websocket = await hass_ws_client(hass)
-        await websocket.send_json({"id": 1, "type": "camera/stream", "entity_id": camera.entity_id})
-        answer = await websocket.receive_json()
-        assert answer["success"], answer
-        assert _hls(camera) is output  # the same output, not a new start
-        client = await hass_client()
-        url = answer["result"]["url"].replace("master_playlist", "playlist")
-        playlist = await (await client.get(url)).text()
-        assert re.search(r"^\./segment/\d+\.m4s$", playlist, re.MULTILINE), playlist
-        assert _viewers(hass) == 1
-    finally:
-        await _unload(hass)
+    camera = await set_up()
+    await _warm_after_press(doorbell, camera)
+    # The stream reads the restream: nobody has asked for live view yet. The device
+    # serves the recorder only.
+    assert _viewers(hass) == 1
+    assert doorbell.state.counters.rtsp_sessions == 1
+    output = _hls(camera)
+    # The frontend's request: the stream is already there, with complete segments.
+    url = await ask_for_stream(camera)
+    assert _hls(camera) is output  # the same output, not a new start
+    client = await hass_client()
+    playlist = await (await client.get(url.replace("master_playlist", "playlist"))).text()
+    assert re.search(r"^\./segment/\d+\.m4s$", playlist, re.MULTILINE), playlist
+    assert _viewers(hass) == 1
 
 
 async def test_the_window_outlasts_the_streams_idle_timeout(
-    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell, set_up: SetUp
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: LONG})
-    try:
-        seen = await _warm_after_press(doorbell, camera)
-        await asyncio.sleep(GAP)
-        # The warmer's first tick re-arms the idle timer the press set...
-        await _fire_at(hass, seen + OUTPUT_IDLE_TIMEOUT / 3 + 0.1)
-        # ...so when the press's timer would have ended, the stream still runs.
-        await _fire_at(hass, seen + OUTPUT_IDLE_TIMEOUT + GAP / 2)
-        output = _hls(camera)
-        assert output is not None
-        assert not output.idle
-        assert _viewers(hass) == 1
-    finally:
-        await _unload(hass)
+    camera = await set_up({CONF_WARM_SECONDS: LONG})
+    seen = await _warm_after_press(doorbell, camera)
+    await asyncio.sleep(GAP)
+    # The warmer's first tick re-arms the idle timer the press set...
+    await _fire_at(hass, seen + OUTPUT_IDLE_TIMEOUT / 3 + 0.1)
+    # ...so when the press's timer would have ended, the stream still runs.
+    await _fire_at(hass, seen + OUTPUT_IDLE_TIMEOUT + GAP / 2)
+    output = _hls(camera)
+    assert output is not None
+    assert not output.idle
+    assert _viewers(hass) == 1
+    await _unload(hass)
     await wait_for(lambda: doorbell.state.counters.rtsp_sessions == 0)
 
 
 async def test_after_the_window_the_stream_stops_when_nobody_watches(
-    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell, set_up: SetUp
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: SHORT})
-    try:
-        await _warm_after_press(doorbell, camera)
-        await _fire_in(hass, SHORT - OUTPUT_IDLE_TIMEOUT + 1)  # the window's last wake
-        assert _hls(camera) is not None
-        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)  # the stream's own idle timeout
-        await _stopped(hass, doorbell, camera)
-        # No tick of the window is left to start it again.
-        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 1)
-        assert _hls(camera) is None
-    finally:
-        await _unload(hass)
+    camera = await set_up({CONF_WARM_SECONDS: SHORT})
+    await _warm_after_press(doorbell, camera)
+    await _fire_in(hass, SHORT - OUTPUT_IDLE_TIMEOUT + 1)  # the window's last wake
+    assert _hls(camera) is not None
+    await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)  # the stream's own idle timeout
+    await _stopped(hass, doorbell, camera)
+    # No tick of the window is left to start it again.
+    await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 1)
+    assert _hls(camera) is None
 
 
 async def test_a_viewer_watching_when_the_window_ends_keeps_the_stream(
     hass: HomeAssistant,
     stream: None,
     hass_client: ClientSessionGenerator,
-    hass_ws_client: WebSocketGenerator,
     doorbell: VirtualDoorbell,
+    set_up: SetUp,
+    ask_for_stream: Callable[[Camera], Awaitable[str]],
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: SHORT})
-    try:
-        await _warm_after_press(doorbell, camera)
-        websocket = await hass_ws_client(hass)
-        await websocket.send_json({"id": 1, "type": "camera/stream", "entity_id": camera.entity_id})
-        url = (await websocket.receive_json())["result"]["url"]
-        client = await hass_client()
-        await _fire_in(hass, SHORT - OUTPUT_IDLE_TIMEOUT + 1)  # the window's last wake
-        ended = time.time()
-        await asyncio.sleep(GAP)
-        # The viewer's player fetches the newest segment, as it does every two seconds.
-        output = _hls(camera)
-        assert output is not None
-        newest = f"segment/{output.last_sequence - 1}.m4s"
-        segment = await client.get(url.replace("master_playlist.m3u8", newest))
-        assert segment.status == 200
-        # When the window's last wake runs out, the viewer's request still holds the stream.
-        await _fire_at(hass, ended + OUTPUT_IDLE_TIMEOUT + GAP / 2)
-        assert _hls(camera) is not None
-        assert _viewers(hass) == 1
-        # The viewer leaves: the stream idles out as any stream does.
-        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)
-        await _stopped(hass, doorbell, camera)
-    finally:
-        await _unload(hass)
+    camera = await set_up({CONF_WARM_SECONDS: SHORT})
+    await _warm_after_press(doorbell, camera)
+    url = await ask_for_stream(camera)
+    client = await hass_client()
+    await _fire_in(hass, SHORT - OUTPUT_IDLE_TIMEOUT + 1)  # the window's last wake
+    ended = time.time()
+    await asyncio.sleep(GAP)
+    # The viewer's player fetches the newest segment, as it does every two seconds.
+    output = _hls(camera)
+    assert output is not None
+    newest = f"segment/{output.last_sequence - 1}.m4s"
+    segment = await client.get(url.replace("master_playlist.m3u8", newest))
+    assert segment.status == 200
+    # When the window's last wake runs out, the viewer's request still holds the stream.
+    await _fire_at(hass, ended + OUTPUT_IDLE_TIMEOUT + GAP / 2)
+    assert _hls(camera) is not None
+    assert _viewers(hass) == 1
+    # The viewer leaves: the stream idles out as any stream does.
+    await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)
+    await _stopped(hass, doorbell, camera)
 
 
 async def test_a_window_shorter_than_the_idle_timeout_lasts_the_idle_timeout(
-    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell, set_up: SetUp
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: OUTPUT_IDLE_TIMEOUT / 3})
-    try:
-        await _warm_after_press(doorbell, camera)
-        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 1)  # past the window: no tick, no end
-        assert _hls(camera) is not None
-        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)
-        await _stopped(hass, doorbell, camera)
-    finally:
-        await _unload(hass)
+    camera = await set_up({CONF_WARM_SECONDS: OUTPUT_IDLE_TIMEOUT / 3})
+    await _warm_after_press(doorbell, camera)
+    await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 1)  # past the window: no tick, no end
+    assert _hls(camera) is not None
+    await _fire_in(hass, OUTPUT_IDLE_TIMEOUT + 1)
+    await _stopped(hass, doorbell, camera)
 
 
 async def test_repeated_presses_extend_the_window(
-    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell, set_up: SetUp
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: SHORT})
+    camera = await set_up({CONF_WARM_SECONDS: SHORT})
     event = entity_id(hass, "event", doorbell.state.serial, "doorbell")
-    try:
-        await _warm_after_press(doorbell, camera)
-        first = current(hass, event).state
-        doorbell.press()
-        await wait_for(lambda: current(hass, event).state != first)
-        second = time.time()
-        # The first press's window has its last wake now; the second's goes on waking.
-        await _fire_at(hass, second + SHORT - OUTPUT_IDLE_TIMEOUT - 0.5)
-        woken = time.time()
-        await asyncio.sleep(GAP)
-        await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 0.5)
-        await _fire_at(hass, woken + OUTPUT_IDLE_TIMEOUT + GAP / 2)
-        assert _hls(camera) is not None
-    finally:
-        await _unload(hass)
+    await _warm_after_press(doorbell, camera)
+    first = current(hass, event).state
+    doorbell.press()
+    await wait_for(lambda: current(hass, event).state != first)
+    second = time.time()
+    # The first press's window has its last wake now; the second's goes on waking.
+    await _fire_at(hass, second + SHORT - OUTPUT_IDLE_TIMEOUT - 0.5)
+    woken = time.time()
+    await asyncio.sleep(GAP)
+    await _fire_in(hass, OUTPUT_IDLE_TIMEOUT / 3 + 0.5)
+    await _fire_at(hass, woken + OUTPUT_IDLE_TIMEOUT + GAP / 2)
+    assert _hls(camera) is not None
 
 
 @pytest.mark.parametrize(
@@ -269,45 +265,40 @@ async def test_motion_warms_only_when_the_owner_wants_it(
     hass: HomeAssistant,
     stream: None,
     doorbell: VirtualDoorbell,
+    set_up: SetUp,
     options: dict[str, Any],
     start: bool,
     warms: bool,
 ) -> None:
-    camera = await _setup(hass, doorbell, **options)
+    camera = await set_up(options)
     motion = entity_id(hass, "binary_sensor", doorbell.state.serial, "motion")
     events = doorbell.state.counters.motion_events
-    try:
-        doorbell.motion(start)
-        await wait_for(lambda: current(hass, motion).state == ("on" if start else "off"))
-        await wait_for(lambda: doorbell.state.counters.motion_events == events + 1)
-        await hass.async_block_till_done()
-        if warms:
-            await wait_for(lambda: _playable(camera), within=30)
-        else:
-            assert camera.stream is None
-    finally:
-        await _unload(hass)
+    doorbell.motion(start)
+    await wait_for(lambda: current(hass, motion).state == ("on" if start else "off"))
+    await wait_for(lambda: doorbell.state.counters.motion_events == events + 1)
+    await hass.async_block_till_done()
+    if warms:
+        await wait_for(lambda: _playable(camera), within=30)
+    else:
+        assert camera.stream is None
 
 
 async def test_warming_off_ignores_presses(
-    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell, set_up: SetUp
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: 0})
-    try:
-        doorbell.press()
-        event = entity_id(hass, "event", doorbell.state.serial, "doorbell")
-        await wait_for(lambda: current(hass, event).state != "unknown")
-        await hass.async_block_till_done()
-        assert camera.stream is None
-        assert _viewers(hass) == 0
-    finally:
-        await _unload(hass)
+    camera = await set_up({CONF_WARM_SECONDS: 0})
+    doorbell.press()
+    event = entity_id(hass, "event", doorbell.state.serial, "doorbell")
+    await wait_for(lambda: current(hass, event).state != "unknown")
+    await hass.async_block_till_done()
+    assert camera.stream is None
+    assert _viewers(hass) == 0
 
 
 async def test_unload_stops_the_warmed_stream(
-    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell
+    hass: HomeAssistant, stream: None, doorbell: VirtualDoorbell, set_up: SetUp
 ) -> None:
-    camera = await _setup(hass, doorbell, **{CONF_WARM_SECONDS: LONG})
+    camera = await set_up({CONF_WARM_SECONDS: LONG})
     await _warm_after_press(doorbell, camera)
     await _unload(hass)
     assert _hls(camera) is None
@@ -319,16 +310,16 @@ async def test_unload_stops_the_warmed_stream(
 
 
 async def test_without_homeassistants_stream_a_press_only_logs(
-    hass: HomeAssistant, doorbell: VirtualDoorbell, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    doorbell: VirtualDoorbell,
+    set_up: SetUp,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    camera = await _setup(hass, doorbell)  # no stream: as without default_config
-    try:
-        doorbell.press()
-        await wait_for(lambda: "Cannot warm the live view" in caplog.text)
-        doorbell.press()
-        await wait_for(lambda: doorbell.state.counters.presses == 2)
-        await hass.async_block_till_done()
-        assert caplog.text.count("Cannot warm the live view") == 1
-        assert camera.stream is None
-    finally:
-        await _unload(hass)
+    camera = await set_up()  # no stream: as without default_config
+    doorbell.press()
+    await wait_for(lambda: "Cannot warm the live view" in caplog.text)
+    doorbell.press()
+    await wait_for(lambda: doorbell.state.counters.presses == 2)
+    await hass.async_block_till_done()
+    assert caplog.text.count("Cannot warm the live view") == 1
+    assert camera.stream is None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from functools import partial
 import io
 import logging
@@ -14,16 +12,12 @@ import av
 import pytest
 from turbojpeg import TurboJPEG
 
-from custom_components.local_doorbell.recording.capture import (
-    ingest as ingest_module,
-    keyframe as keyframe_module,
-)
+from custom_components.local_doorbell.recording.capture import keyframe as keyframe_module
 from custom_components.local_doorbell.recording.capture.keyframe import Pictures
 from custom_components.local_doorbell.recording.capture.preroll import PrerollBuffer
 from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.picture import read_frame_counter
 
-from ..conftest import PASSWORD, TEST_VIDEO
 from .harness import FPS, decode, recording
 from .synthetic import encode, load
 
@@ -110,15 +104,6 @@ def test_without_libjpeg_turbo_ffmpeg_encodes(
     assert "libturbojpeg is missing" in caplog.text
 
 
-@pytest.fixture
-async def with_sound(socket_enabled: None) -> AsyncIterator[VirtualDoorbell]:
-    """A doorbell that sends G.711 sound too: most packets after a moment are not pictures."""
-    device = VirtualDoorbell(password=PASSWORD, video=replace(TEST_VIDEO, audio="pcmu"))
-    await device.start()
-    yield device
-    await device.stop()
-
-
 async def test_capture_is_the_picture_at_the_moment_and_the_clips_thumbnail(
     doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
@@ -140,15 +125,15 @@ async def test_capture_is_the_picture_at_the_moment_and_the_clips_thumbnail(
     assert decode(result.thumbnail).counters == [_counter(picture.jpeg)]
 
 
+@pytest.mark.usefixtures("hour_long_batches")
+@pytest.mark.parametrize("audio", ["pcmu"])  # most packets after a moment are not pictures
 async def test_with_sound_the_next_picture_answers_a_capture_at_once(
-    with_sound: VirtualDoorbell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
-    # Batches that would last an hour: after the sound that comes first after the moment,
-    # only the capture itself can have the next picture handed on.
-    monkeypatch.setattr(ingest_module, "_BATCH", 3600.0)
-    monkeypatch.setattr(ingest_module, "_BATCH_PACKETS", 1 << 30)
-    async with recording(with_sound, tmp_path) as (recorder, _):
-        frame = with_sound.current_frame()
+    # After the sound that comes first after the moment, only the capture itself can have
+    # the next picture handed on.
+    async with recording(doorbell, tmp_path) as (recorder, _):
+        frame = doorbell.current_frame()
         picture = await asyncio.wait_for(asyncio.wrap_future(recorder.capture()), 5)
         assert picture is not None
         assert 0 <= _counter(picture.jpeg) - frame <= 1

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from custom_components.local_doorbell.recording.capture import ingest as ingest_module
 from virtual_doorbell import VirtualDoorbell
 
 from .harness import FPS, decode, recording, wait_for
@@ -74,12 +73,10 @@ async def test_clip_reaches_back_pre_roll_and_on_post_roll_and_survives_a_cut(
     assert decode(tmp_path / "cut-0.999.mp4").counters  # all but the last fragment at least
 
 
+@pytest.mark.usefixtures("hour_long_batches")
 async def test_a_trigger_between_batches_opens_its_clip_and_its_end_closes_it(
-    doorbell: VirtualDoorbell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    doorbell: VirtualDoorbell, tmp_path: Path
 ) -> None:
-    # Batches that would last an hour: only the trigger and the clip's end hand packets on.
-    monkeypatch.setattr(ingest_module, "_BATCH", 3600.0)
-    monkeypatch.setattr(ingest_module, "_BATCH_PACKETS", 1 << 30)
     async with recording(doorbell, tmp_path) as (recorder, clips):
         triggered = doorbell.current_frame()
         recorder.trigger("ring")

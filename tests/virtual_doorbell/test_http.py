@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator, Callable
+import contextlib
 import signal
 import sys
 
@@ -15,13 +17,31 @@ from tests.helpers.events import wait_for
 from virtual_doorbell import VirtualDoorbell
 
 
-async def _cgi(
+@contextlib.asynccontextmanager
+async def _requested(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell, path: str, password: str = ""
-) -> tuple[int, bytes]:
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """Request a CGI path with digest auth; yield the answer, for the test to read."""
     auth = aiohttp.DigestAuthMiddleware(doorbell.username, password or doorbell.password)
     url = URL(f"{doorbell.url}/cgi-bin/{path}", encoded=True)
     async with session.get(url, middlewares=(auth,)) as response:
+        yield response
+
+
+async def _cgi(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell, path: str, password: str = ""
+) -> tuple[int, bytes]:
+    async with _requested(session, doorbell, path, password) as response:
         return response.status, await response.read()
+
+
+async def _read_until(response: aiohttp.ClientResponse, done: Callable[[bytes], bool]) -> bytes:
+    """Read a streamed answer until what came satisfies `done`; fail after 5 s."""
+    received = b""
+    async with asyncio.timeout(5):
+        while not done(received):
+            received += await response.content.readany()
+    return received
 
 
 async def test_digest_is_required(
@@ -102,16 +122,12 @@ async def test_event_manager_rejects_bad_requests(
 async def test_event_manager_filters_codes(
     doorbell: VirtualDoorbell, session: aiohttp.ClientSession
 ) -> None:
-    auth = aiohttp.DigestAuthMiddleware(doorbell.username, doorbell.password)
-    url = f"{doorbell.url}/cgi-bin/eventManager.cgi?action=attach&codes=[VideoMotion]&heartbeat=1"
-    async with session.get(url, middlewares=(auth,)) as resp:
+    path = "eventManager.cgi?action=attach&codes=[VideoMotion]&heartbeat=1"
+    async with _requested(session, doorbell, path) as resp:
         assert resp.headers["Content-Type"] == "multipart/x-mixed-replace; boundary=myboundary"
         doorbell.press()
         doorbell.motion(True)
-        received = b""
-        async with asyncio.timeout(5):
-            while b"VideoMotion" not in received:
-                received += await resp.content.readany()
+        received = await _read_until(resp, lambda received: b"VideoMotion" in received)
     assert b"CallNoAnswered" not in received
 
 
@@ -189,28 +205,20 @@ async def test_oversized_answers_do_not_end(
     doorbell: VirtualDoorbell, session: aiohttp.ClientSession
 ) -> None:
     await doorbell.fault("oversized")
-    auth = aiohttp.DigestAuthMiddleware(doorbell.username, doorbell.password)
-    url = f"{doorbell.url}/cgi-bin/magicBox.cgi?action=getDeviceType"
-    async with session.get(url, middlewares=(auth,)) as resp:
+    async with _requested(session, doorbell, "magicBox.cgi?action=getDeviceType") as resp:
         assert (resp.status, resp.content_length) == (200, None)
-        received = b""
-        while len(received) < 1024 * 1024:
-            received += await resp.content.readany()
+        received = await _read_until(resp, lambda received: len(received) >= 1024 * 1024)
     assert received.startswith(b"\xff\xd8\x00\x00")
 
 
 async def test_deep_nesting_sends_one_event(
     doorbell: VirtualDoorbell, session: aiohttp.ClientSession
 ) -> None:
-    auth = aiohttp.DigestAuthMiddleware(doorbell.username, doorbell.password)
-    url = f"{doorbell.url}/cgi-bin/eventManager.cgi?action=attach&codes=[All]&heartbeat=1"
-    async with session.get(url, middlewares=(auth,)) as resp:
+    path = "eventManager.cgi?action=attach&codes=[All]&heartbeat=1"
+    async with _requested(session, doorbell, path) as resp:
         await wait_for(lambda: doorbell.state.counters.event_clients == 1)
         await doorbell.fault("deep_nesting")
-        received = b""
-        async with asyncio.timeout(5):
-            while not received.endswith(b"]}\r\n"):
-                received += await resp.content.readany()
+        received = await _read_until(resp, lambda received: received.endswith(b"]}\r\n"))
     assert b'Code=NestedTooDeep;action=Start;index=0;data={"Id":[[[[' in received
 
 

@@ -149,9 +149,17 @@ async def drained(
     return address
 
 
-async def pull_waits(doorbell: VirtualDoorbell) -> None:
-    """Wait until a PullMessages waits for messages (it has cleared its wake-up)."""
+async def waiting_pull(
+    session: aiohttp.ClientSession, doorbell: VirtualDoorbell
+) -> asyncio.Task[tuple[int, ET.Element]]:
+    """Subscribe, take the `Initialized` messages, and start a pull that may wait a minute.
+
+    Return it once it waits for messages (it has cleared its wake-up).
+    """
+    address = await drained(session, doorbell)
+    waiting = asyncio.create_task(pull(session, doorbell, address, wait="PT60S"))
     await wait_for(lambda: not next(iter(onvif(doorbell).events)).wakeup.is_set())
+    return waiting
 
 
 # The device service and WS-Security.
@@ -388,9 +396,7 @@ async def test_pullpoint_flow(session: aiohttp.ClientSession, doorbell: VirtualD
 async def test_pull_waits_for_a_message(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    address = await drained(session, doorbell)
-    waiting = asyncio.create_task(pull(session, doorbell, address, wait="PT60S"))
-    await pull_waits(doorbell)
+    waiting = await waiting_pull(session, doorbell)
     doorbell.motion(True)
     status, root = await waiting
     assert status == 200
@@ -440,9 +446,7 @@ async def test_unsubscribe(session: aiohttp.ClientSession, doorbell: VirtualDoor
 async def test_drop_events_faults_a_waiting_pull(
     session: aiohttp.ClientSession, doorbell: VirtualDoorbell
 ) -> None:
-    address = await drained(session, doorbell)
-    waiting = asyncio.create_task(pull(session, doorbell, address, wait="PT60S"))
-    await pull_waits(doorbell)
+    waiting = await waiting_pull(session, doorbell)
     await doorbell.fault("drop_events")
     status, root = await waiting
     assert (status, subcode(root)) == (400, "wsrf-r:ResourceUnknownFault")

@@ -33,11 +33,6 @@ TICKS = 90_000 // FPS  # RTP timestamp step between pictures
 
 
 @pytest.fixture
-def audio() -> AudioCodec:
-    return "none"
-
-
-@pytest.fixture
 def state() -> DeviceState:
     return DeviceState(model=MODELS["AD410"], serial="8L0TEST")
 

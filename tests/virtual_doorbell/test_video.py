@@ -57,11 +57,6 @@ class Collector:
 
 
 @pytest.fixture
-def audio() -> AudioCodec:
-    return "none"
-
-
-@pytest.fixture
 def source(audio: AudioCodec) -> Iterator[VideoSource]:
     source = VideoSource(320, 240, FPS, gop_seconds=1.0, bitrate=300_000, audio=audio)
     yield source
