@@ -2,6 +2,8 @@
 
     python -m bench.recording_cpu [--seconds 40] [--scenarios idle,fresh,primed,4,8]
 
+(a scenario named twice is measured twice, in turn with the others: its spread is the noise).
+
 Starts a virtual doorbell as a separate process (1080p15 H.264, 2 Mbit/s constant bit rate,
 a keyframe every 2 s; the rate it really sends is measured with ffprobe and printed) and,
 for each scenario, records its main stream at the same time with
@@ -309,8 +311,9 @@ def main(seconds: float, names: list[str]) -> list[Measured]:
     with tempfile.TemporaryDirectory() as scratch, doorbell() as device:
         url = device.rtsp_url()
         rate, gop = stream_rate(url)
-        for name in names:
-            results.append(measure(url, SCENARIOS[name], seconds, Path(scratch, name)))
+        for number, name in enumerate(names):  # a scenario may be named more than once
+            folder = Path(scratch, f"{number}-{name}")
+            results.append(measure(url, SCENARIOS[name], seconds, folder))
     load = os.getloadavg()
     print(
         f"Virtual doorbell 1080p15 H.264, measured {rate:.2f} Mbit/s, a keyframe every "
