@@ -23,9 +23,15 @@ from .synthetic import encode, load
 
 
 def _counter(jpeg: bytes) -> int:
-    with av.open(io.BytesIO(jpeg), mode="r") as container:
-        frame = next(container.decode(video=0))
-    return read_frame_counter(frame)
+    return read_frame_counter(_jpeg_frame(jpeg))
+
+
+def _jpeg_frame(jpeg: bytes) -> av.VideoFrame:
+    container = av.open(io.BytesIO(jpeg), mode="r")
+    try:  # not `with`: PyAV 16's stubs make a return inside it "missing" to mypy
+        return next(container.decode(video=0))
+    finally:
+        container.close()
 
 
 @pytest.mark.parametrize("codec", ["libx264", "libx265"])
@@ -48,11 +54,6 @@ def test_a_run_decodes_to_the_picture_of_its_last_packet(tmp_path: Path, codec: 
         assert _counter(pictures.encode(frame, 256)) == number  # a thumbnail keeps it too
     assert pictures.decode([video[1]], source.info) is None  # no keyframe to start from
     assert pictures.jpeg(video[FPS], source.info) is not None  # and it recovers
-
-
-def _jpeg_frame(jpeg: bytes) -> av.VideoFrame:
-    with av.open(io.BytesIO(jpeg), mode="r") as container:
-        return next(container.decode(video=0))
 
 
 @pytest.fixture(params=["libjpeg-turbo", "FFmpeg"])
