@@ -207,6 +207,9 @@ class ClipManager:
         self._privacy = False
         self._storage_full: bool | None = None  # unknown until the first retention run
         self._stop_retention: CALLBACK_TYPE | None = None
+        # One retention pass at a time, and none once stopped: the library closes after.
+        self._retention_lock = asyncio.Lock()
+        self._stopped = False
         self._adding: set[concurrent.futures.Future[None]] = set()
         self.stats = ClipStatsCoordinator(
             hass, entry, library=library, audit=audit_log(hass, library.root), serial=serial
@@ -254,6 +257,8 @@ class ClipManager:
         await self.hass.async_add_executor_job(self.recorder.stop)
         # The clip that stop() finished must reach the library before it closes.
         await asyncio.gather(*(asyncio.wrap_future(future) for future in list(self._adding)))
+        async with self._retention_lock:  # and a scheduled pass still running must end
+            self._stopped = True
 
     @callback
     def handle_event(self, event: DoorbellEvent) -> None:
@@ -286,15 +291,18 @@ class ClipManager:
     async def async_apply_retention(self) -> None:
         """Delete what the policy no longer keeps; pause when only protected clips are left."""
         root, policy = self.options.root, self.options.retention
-        result = await self.hass.async_add_executor_job(
-            lambda: apply_retention(
-                self.library,
-                policy,
-                now=dt_util.utcnow(),
-                free_bytes=lambda: free_bytes(root),
-                device=self.serial,
+        async with self._retention_lock:
+            if self._stopped:
+                return
+            result = await self.hass.async_add_executor_job(
+                lambda: apply_retention(
+                    self.library,
+                    policy,
+                    now=dt_util.utcnow(),
+                    free_bytes=lambda: free_bytes(root),
+                    device=self.serial,
+                )
             )
-        )
         if result.deleted:
             _LOGGER.info("Retention deleted %d clip(s)", len(result.deleted))
             await self.stats.async_refresh()

@@ -6,6 +6,8 @@ import asyncio
 from contextlib import closing
 from datetime import timedelta
 import sqlite3
+import threading
+from typing import Any
 
 from homeassistant.components.camera import async_get_image
 from homeassistant.components.media_player import BrowseError
@@ -26,7 +28,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.local_doorbell import clips as clips_module
 from custom_components.local_doorbell.const import DOMAIN
+from custom_components.local_doorbell.recording.archive.retention import apply_retention
 from tests.helpers.clips import MEDIA_ROOT, children, record_one
 from virtual_doorbell import VirtualDoorbell
 
@@ -124,6 +128,36 @@ async def test_retention_runs_on_schedule_and_lifts_the_pause(
     assert await hass.config_entries.async_reload(entry.entry_id)
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
     assert entry.runtime_data.clips.recorder.paused is False
+
+
+async def test_unload_waits_for_a_retention_pass_in_progress(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A slow disk: the scheduled pass is held in the executor while the entry unloads.
+    started, release = threading.Event(), threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(10)
+        return apply_retention(*args, **kwargs)
+
+    monkeypatch.setattr(clips_module, "apply_retention", slow)
+    clips = entry.runtime_data.clips
+    running = hass.async_create_task(clips.async_apply_retention())
+    assert await hass.async_add_executor_job(started.wait, 5)
+    unloading = hass.async_create_task(hass.config_entries.async_unload(entry.entry_id))
+    await asyncio.sleep(0.5)
+    assert not unloading.done()  # the library stays open for the pass
+    release.set()
+    assert await unloading
+    await running  # it ended on an open library
+    assert "the clip library is not open" not in caplog.text
+    started.clear()
+    await clips.async_apply_retention()  # asked for once stopped, a pass does nothing
+    assert not started.is_set()
 
 
 async def test_cached_keyframe_serves_the_camera(
