@@ -217,8 +217,9 @@ class Restream(RtspServer):
         """
         with self._lock:
             self._send_batch()
-            connection.send(self._packetized(self._gop))
+            # Counted before its first picture leaves: whoever sees the picture sees it counted.
             self._readers.add(connection)
+            connection.send(self._packetized(self._gop))
             self._watch(True)
 
     def _send_batch(self) -> None:
