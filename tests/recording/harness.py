@@ -21,6 +21,9 @@ from virtual_doorbell import VirtualDoorbell
 from virtual_doorbell.video import read_frame_counter
 
 FPS = 10  # the `doorbell` fixture's rate; its GOP is one second
+# Pictures the device has sent that may not have reached the recorder yet: the post-roll
+# counts from when the trigger came, by arrival (one interval, two on a loaded machine).
+IN_FLIGHT = 2
 
 
 async def wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
