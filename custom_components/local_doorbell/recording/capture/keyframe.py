@@ -155,12 +155,7 @@ class Pictures:
         picture = self._scaler.reformat(
             frame, width, height, "yuvj420p", interpolation="AREA", **_SCALER_OPTIONS
         )
-        if _TURBOJPEG is not None:
-            jpeg = _turbojpeg(_TURBOJPEG, picture)
-        else:
-            picture.pts = None
-            encoder = _jpeg_encoder(width, height)
-            jpeg = b"".join(bytes(out) for out in encoder.encode(picture))
+        jpeg = _turbojpeg(_TURBOJPEG, picture) if _TURBOJPEG else _ffmpeg_jpeg(picture)
         if max_width is None and _malloc_trim is not None:
             del picture  # what a full-size picture held goes back
             _malloc_trim(0)
@@ -185,17 +180,21 @@ def _turbojpeg(turbojpeg: TurboJPEG, picture: av.VideoFrame) -> bytes:
     return jpeg
 
 
-def _jpeg_encoder(width: int, height: int) -> VideoCodecContext:
-    """Return FFmpeg's JPEG encoder for one picture size, opened by its first picture."""
+def _ffmpeg_jpeg(picture: av.VideoFrame) -> bytes:
+    """Encode a yuvj420p picture with FFmpeg's encoder, opened for it and closed on return.
+
+    Returning closes it before the caller hands freed memory back (6 to 13 MiB at 1080p).
+    """
     encoder = av.CodecContext.create("mjpeg", "w")
     assert isinstance(encoder, VideoCodecContext)
-    encoder.width, encoder.height = width, height
+    encoder.width, encoder.height = picture.width, picture.height
     encoder.pix_fmt = "yuvj420p"
     encoder.time_base = Fraction(1, 1)
     encoder.qmin = encoder.qmax = _QSCALE
     encoder.options = {"huffman": "default"}  # the standard tables: one pass, not two
     encoder.thread_count = 1  # slice threads would cost ~25 MiB more at 1080p
-    return encoder
+    picture.pts = None
+    return b"".join(bytes(out) for out in encoder.encode(picture))
 
 
 class SnapshotCache:
